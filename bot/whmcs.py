@@ -1,0 +1,131 @@
+"""The WHMCS API client: one pooled HTTP session, bounded retries, typed errors.
+
+Only the HTTP edge lives here; what a reply means is decided by the pure functions in `whmcs_replies`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from decimal import Decimal
+from typing import Any, Protocol
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from bot.credits import CreditLog
+from bot.settings import WhmcsSettings
+from bot.whmcs_replies import WhmcsUnavailable, check_result, credit_log
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = (500, 502, 503, 504)
+
+
+class Transport(Protocol):
+    """Sends one API action and returns the decoded JSON reply (or raises WhmcsError)."""
+
+    def __call__(self, action: str, fields: dict[str, str]) -> object: ...
+
+
+def decode_reply(body: bytes, status: int) -> object:
+    """WHMCS's JSON whatever the HTTP status (login failures come as 403 with a JSON body).
+
+    Numbers are parsed as Decimal so that no amount ever passes through float.
+    """
+    text = body.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except (ValueError, RecursionError):
+        pass
+    if status >= 400:
+        raise WhmcsUnavailable(f"HTTP {status} without a JSON body")
+    if text.startswith("<"):
+        raise WhmcsUnavailable("answered with HTML or XML instead of JSON")
+    raise WhmcsUnavailable("answered with a body that is not JSON (truncated?)")
+
+
+class HttpTransport:
+    """POSTs form-encoded API calls. Credentials travel only in the body, never in a URL or a log line.
+
+    Retries go through urllib3: connection errors up to twice, a 5xx once, never a read timeout (the
+    request may have reached WHMCS) and never an error WHMCS answered (an authentication failure retried
+    would count towards WHMCS's ban after 3 failed logins). The worst case is about 2.25 x WHMCS_TIMEOUT.
+    """
+
+    def __init__(self, settings: WhmcsSettings, pool_size: int = 10) -> None:
+        self._url = settings.api_url
+        self._timeout = (min(settings.whmcs_timeout, max(settings.whmcs_timeout / 4, 1.0)), settings.whmcs_timeout)
+        self._credentials = {
+            "identifier": settings.whmcs_identifier.get_secret_value(),
+            "secret": settings.whmcs_secret.get_secret_value(),
+            "responsetype": "json",
+        }
+        if settings.whmcs_access_key is not None:
+            self._credentials["accesskey"] = settings.whmcs_access_key.get_secret_value()
+        retry = Retry(
+            total=2,
+            connect=2,
+            read=0,
+            status=1,
+            other=0,
+            allowed_methods=frozenset({"POST"}),
+            status_forcelist=RETRYABLE_STATUSES,
+            backoff_factor=0.25,
+            respect_retry_after_header=False,
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=retry)
+        self._session = requests.Session()
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        self._session.headers["User-Agent"] = "credits-bot"
+
+    def __call__(self, action: str, fields: dict[str, str]) -> object:
+        started = time.monotonic()
+        try:
+            response = self._session.post(
+                self._url, data={"action": action, **self._credentials, **fields}, timeout=self._timeout
+            )
+        except (requests.ConnectTimeout, requests.ReadTimeout):
+            raise WhmcsUnavailable(
+                f"no answer within {self._timeout[1]:g} s", timed_out=True
+            ) from None
+        except requests.exceptions.SSLError:
+            raise WhmcsUnavailable("TLS handshake failed (certificate not trusted?)") from None
+        except requests.ConnectionError as error:
+            raise WhmcsUnavailable(_connection_reason(error)) from None
+        except requests.RequestException as error:
+            raise WhmcsUnavailable(type(error).__name__) from None
+        logger.debug(
+            "whmcs call action=%s status=%s ms=%d",
+            action, response.status_code, (time.monotonic() - started) * 1000,
+        )
+        return decode_reply(response.content, response.status_code)
+
+
+def _connection_reason(error: requests.ConnectionError) -> str:
+    text = str(error)
+    if "NameResolution" in text or "Name or service not known" in text or "getaddrinfo" in text:
+        return "the WHMCS host name could not be resolved (DNS)"
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Max retries exceeded" in text and "Retry" in text and "too many" in text:
+        return "WHMCS kept answering with server errors"
+    return "could not connect"
+
+
+class WhmcsClient:
+    """The WHMCS actions the bot uses, over any transport (HTTP, or the bundled demo data)."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def call(self, action: str, client_ref: str, **fields: str) -> dict[str, Any]:
+        return check_result(self._transport(action, fields), action, client_ref)
+
+    def get_credits(self, client_id: int) -> CreditLog:
+        reply = self._transport("GetCredits", {"clientid": str(client_id)})
+        return credit_log(reply, client_id)

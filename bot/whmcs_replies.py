@@ -1,0 +1,230 @@
+"""Pure interpretation of WHMCS API replies: typed errors, and the many shapes a GetCredits reply takes.
+
+A live WHMCS 7/8 nests lists (`{"credits": {"credit": [...]}}`) with integer ids; its documentation shows
+the same data flattened into string keys (`"credits[credit][0][id]": "1"`); older versions send strings
+everywhere, and empty or single-entry lists come in several forms. Everything here accepts all of them and
+turns anything else into `WhmcsUnexpectedReply`, never a crash.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bot.credits import CreditEntry, CreditLog, invoice_id_for
+
+
+class WhmcsError(Exception):
+    """Any failure to get an answer out of WHMCS. `message` is WHMCS's own text where it gave one."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ClientNotFound(WhmcsError):
+    def __init__(self, client_ref: str, message: str = "Client Not Found") -> None:
+        super().__init__(message)
+        self.client_ref = client_ref
+
+    def __str__(self) -> str:
+        return f"Client {self.client_ref} not found in WHMCS"
+
+
+class WhmcsAuthError(WhmcsError):
+    """WHMCS refused the bot's API credentials. Never retried: WHMCS bans an IP after 3 failed logins."""
+
+    def __str__(self) -> str:
+        return f"WHMCS rejected the bot's API credentials ({self.message})"
+
+
+class WhmcsPermissionError(WhmcsError):
+    """The API role lacks an action the bot needs."""
+
+    def __init__(self, message: str, action: str) -> None:
+        super().__init__(message)
+        self.action = action
+
+    def __str__(self) -> str:
+        return f"the WHMCS API role does not allow the {self.action} action"
+
+
+class WhmcsIpNotAllowed(WhmcsError):
+    """This host may not use the API; `ip` is the address WHMCS saw, when it said."""
+
+    def __init__(self, message: str, ip: str | None) -> None:
+        super().__init__(message)
+        self.ip = ip
+
+    def __str__(self) -> str:
+        seen = f" (WHMCS saw {self.ip})" if self.ip else ""
+        return f"WHMCS does not allow API calls from this server's IP{seen}: {self.message}"
+
+
+class WhmcsUnavailable(WhmcsError):
+    """No usable answer: down, slow, an HTML error page, truncated JSON."""
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
+    def __str__(self) -> str:
+        return f"WHMCS is unavailable: {self.message}"
+
+
+class WhmcsUnexpectedReply(WhmcsError):
+    """Valid JSON that does not have the shape of the reply asked for."""
+
+    def __str__(self) -> str:
+        return f"unexpected reply from WHMCS: {self.message}"
+
+
+_AUTH_MESSAGES = (
+    "authentication failed",
+    "invalid or missing credentials",
+    "invalid administrative identifier",
+    "administrator account disabled",
+    "access denied",
+)
+_PERMISSION = re.compile(r'invalid permissions:\s*api action "?([\w-]+)"?', re.IGNORECASE)
+_INVALID_IP = re.compile(r"invalid ip\s+([0-9a-fA-F:.]+)", re.IGNORECASE)
+
+
+def error_for(message: str, action: str, client_ref: str) -> WhmcsError:
+    """Map WHMCS's `result=error` message to the typed error a caller can explain to a person."""
+    lowered = message.strip().lower()
+    if lowered in ("client id not found", "client not found"):
+        return ClientNotFound(client_ref, message)
+    if lowered.startswith(_AUTH_MESSAGES):
+        return WhmcsAuthError(message)
+    permission = _PERMISSION.search(message)
+    if permission:
+        return WhmcsPermissionError(message, permission.group(1))
+    ip = _INVALID_IP.search(message)
+    if ip:
+        return WhmcsIpNotAllowed(message, ip.group(1))
+    if lowered.startswith(("ip banned", "invalid access key")):
+        return WhmcsIpNotAllowed(message, None)
+    return WhmcsError(message or f"{action} failed without a message")
+
+
+def check_result(reply: object, action: str, client_ref: str) -> dict[str, Any]:
+    """Return a successful reply as a dict, or raise the typed error it describes."""
+    if not isinstance(reply, dict):
+        raise WhmcsUnexpectedReply(f"{action} answered with JSON that is not an object")
+    result = reply.get("result")
+    if result == "success":
+        return unflatten(reply)
+    if result == "error":
+        return_message = reply.get("message")
+        raise error_for(str(return_message) if return_message is not None else "", action, client_ref)
+    raise WhmcsUnexpectedReply(f"{action} answered without result=success or result=error")
+
+
+_KEY_PART = re.compile(r"\[([^\[\]]*)\]")
+
+
+def unflatten(reply: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn documentation-style keys (`"credits[credit][0][id]"`) into the nested form a live WHMCS sends."""
+    nested: dict[str, Any] = {}
+    for key, value in reply.items():
+        head, bracket, rest = key.partition("[")
+        if not bracket or not head or _KEY_PART.sub("", "[" + rest):
+            nested[key] = value
+            continue
+        path = [head, *_KEY_PART.findall("[" + rest)]
+        node = nested
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise WhmcsUnexpectedReply(f"key {key!r} clashes with another value")
+            node = child
+        node[path[-1]] = value
+    return nested
+
+
+def as_list(container: object, item_key: str) -> list[Any]:
+    """Items of a WHMCS list (`{"credit": [...]}`), accepting every empty and single-item form."""
+    if container in (None, "", [], {}):
+        return []
+    if isinstance(container, dict) and item_key in container:
+        container = container[item_key]
+        if container in (None, "", [], {}):
+            return []
+    if isinstance(container, dict):
+        if container and all(key.isascii() and key.isdigit() for key in container):
+            return [container[key] for key in sorted(container, key=int)]
+        return [container]
+    if isinstance(container, list):
+        return container
+    raise WhmcsUnexpectedReply(f"expected a list of {item_key} entries")
+
+
+def as_int(value: object, field: str) -> int:
+    if isinstance(value, bool):
+        raise WhmcsUnexpectedReply(f"{field} is not a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and value.strip().isascii():
+        return int(value.strip())
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    raise WhmcsUnexpectedReply(f"{field} is not a whole number")
+
+
+def as_decimal(value: object, field: str) -> Decimal:
+    """Amounts arrive as strings ("10.00"); JSON numbers were parsed as Decimal, never float."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise WhmcsUnexpectedReply(f"{field} is not an amount")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise WhmcsUnexpectedReply(f"{field} is not an amount") from None
+    if not amount.is_finite():
+        raise WhmcsUnexpectedReply(f"{field} is not an amount")
+    return amount
+
+
+def as_date(value: object, field: str) -> date:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    raise WhmcsUnexpectedReply(f"{field} is not a date")
+
+
+def as_text(value: object) -> str:
+    """WHMCS stores input HTML-escaped; unescape once. Escaping for Slack is the renderer's job."""
+    if value is None:
+        return ""
+    if isinstance(value, (str, int, Decimal)) and not isinstance(value, bool):
+        return html.unescape(str(value))
+    raise WhmcsUnexpectedReply("description is not text")
+
+
+def credit_entry(raw: object, position: int) -> CreditEntry:
+    if not isinstance(raw, dict):
+        raise WhmcsUnexpectedReply(f"credit entry {position} is not an object")
+    description = as_text(raw.get("description"))
+    relid = raw.get("relid")
+    return CreditEntry(
+        id=as_int(raw.get("id"), f"credit entry {position} id"),
+        date=as_date(raw.get("date"), f"credit entry {position} date"),
+        description=description,
+        amount=as_decimal(raw.get("amount"), f"credit entry {position} amount"),
+        invoice_id=invoice_id_for(
+            as_int(relid, f"credit entry {position} relid") if relid not in (None, "") else 0, description
+        ),
+    )
+
+
+def credit_log(reply: object, client_id: int) -> CreditLog:
+    """Parse a GetCredits reply (any accepted shape) into a CreditLog, or raise a typed WHMCS error."""
+    body = check_result(reply, "GetCredits", str(client_id))
+    raw_entries = as_list(body.get("credits"), "credit")
+    return CreditLog.of(client_id, (credit_entry(raw, n) for n, raw in enumerate(raw_entries, start=1)))
