@@ -28,10 +28,20 @@ _DESCRIPTIONS = (
 
 def _documentation_example() -> list[dict[str, object]]:
     return [
-        {"id": 1, "date": "2016-01-01", "description": "This is a sample credit record", "amount": "10.00",
-         "relid": 0},
-        {"id": 2, "date": "2016-01-01", "description": "Credit Applied to Invoice #1", "amount": "-10.00",
-         "relid": 0},
+        {
+            "id": 1,
+            "date": "2016-01-01",
+            "description": "This is a sample credit record",
+            "amount": "10.00",
+            "relid": 0,
+        },
+        {
+            "id": 2,
+            "date": "2016-01-01",
+            "description": "Credit Applied to Invoice #1",
+            "amount": "-10.00",
+            "relid": 0,
+        },
     ]
 
 
@@ -46,13 +56,15 @@ def _long_history(count: int) -> list[dict[str, object]]:
         invoice = 5000 + entry_id
         cents = rng.randint(100, 25_000)
         sign = -1 if "Applied" in template or "Removed" in template else 1
-        entries.append({
-            "id": entry_id,
-            "date": day.isoformat(),
-            "description": template.format(invoice=invoice),
-            "amount": f"{'-' if sign < 0 else ''}{cents // 100}.{cents % 100:02d}",
-            "relid": invoice if "Overpayment" in template or "Removed" in template else 0,
-        })
+        entries.append(
+            {
+                "id": entry_id,
+                "date": day.isoformat(),
+                "description": template.format(invoice=invoice),
+                "amount": f"{'-' if sign < 0 else ''}{cents // 100}.{cents % 100:02d}",
+                "relid": invoice if "Overpayment" in template or "Removed" in template else 0,
+            }
+        )
     return entries
 
 
@@ -66,7 +78,10 @@ DEMO_CREDITS: dict[int, list[dict[str, object]]] = {
 def demo_transport(action: str, fields: dict[str, str]) -> object:
     """Answers GetCredits for the demo clients exactly as a live WHMCS 8 would."""
     if action != "GetCredits":
-        return {"result": "error", "message": f'Invalid Permissions: API action "{action.lower()}" is not allowed'}
+        return {
+            "result": "error",
+            "message": f'Invalid Permissions: API action "{action.lower()}" is not allowed',
+        }
     client_id = int(fields["clientid"])
     if client_id not in DEMO_CREDITS:
         return {"result": "error", "message": "Client ID Not Found"}

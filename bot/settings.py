@@ -53,9 +53,7 @@ class WhmcsSettings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be a URL such as https://billing.example.com")
         if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-            raise ValueError(
-                "uses http://, which would send the API credentials in clear; use https://"
-            )
+            raise ValueError("uses http://, which would send the API credentials in clear; use https://")
         return value.strip().rstrip("/")
 
     @field_validator("whmcs_admin_path")

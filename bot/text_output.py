@@ -21,8 +21,12 @@ def _clip(text: str, width: int) -> str:
 
 def log_as_table(log: CreditLog) -> str:
     rows = [
-        (entry.date.isoformat(), _clip(entry.description, DESCRIPTION_WIDTH), money(entry.amount),
-         f"#{entry.invoice_id}" if entry.invoice_id else "")
+        (
+            entry.date.isoformat(),
+            _clip(entry.description, DESCRIPTION_WIDTH),
+            money(entry.amount),
+            f"#{entry.invoice_id}" if entry.invoice_id else "",
+        )
         for entry in log.entries
     ]
     header = ("date", "description", "amount", "invoice")

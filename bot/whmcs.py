@@ -57,7 +57,10 @@ class HttpTransport:
 
     def __init__(self, settings: WhmcsSettings, pool_size: int = 10) -> None:
         self._url = settings.api_url
-        self._timeout = (min(settings.whmcs_timeout, max(settings.whmcs_timeout / 4, 1.0)), settings.whmcs_timeout)
+        self._timeout = (
+            min(settings.whmcs_timeout, max(settings.whmcs_timeout / 4, 1.0)),
+            settings.whmcs_timeout,
+        )
         self._credentials = {
             "identifier": settings.whmcs_identifier.get_secret_value(),
             "secret": settings.whmcs_secret.get_secret_value(),
@@ -68,7 +71,7 @@ class HttpTransport:
         retry = Retry(
             total=2,
             connect=2,
-            read=0,
+            read=False,
             status=1,
             other=0,
             allowed_methods=frozenset({"POST"}),
@@ -90,9 +93,7 @@ class HttpTransport:
                 self._url, data={"action": action, **self._credentials, **fields}, timeout=self._timeout
             )
         except (requests.ConnectTimeout, requests.ReadTimeout):
-            raise WhmcsUnavailable(
-                f"no answer within {self._timeout[1]:g} s", timed_out=True
-            ) from None
+            raise WhmcsUnavailable(f"no answer within {self._timeout[1]:g} s", timed_out=True) from None
         except requests.exceptions.SSLError:
             raise WhmcsUnavailable("TLS handshake failed (certificate not trusted?)") from None
         except requests.ConnectionError as error:
@@ -101,7 +102,9 @@ class HttpTransport:
             raise WhmcsUnavailable(type(error).__name__) from None
         logger.debug(
             "whmcs call action=%s status=%s ms=%d",
-            action, response.status_code, (time.monotonic() - started) * 1000,
+            action,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
         )
         return decode_reply(response.content, response.status_code)
 

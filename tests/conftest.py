@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.settings import WhmcsSettings
+from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs
+
+
+@pytest.fixture(autouse=True)
+def _no_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Settings also read `.env`; tests run where none exists so that only what they set counts."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture
+def whmcs() -> Iterator[FakeWhmcs]:
+    with FakeWhmcs() as server:
+        yield server
+
+
+@pytest.fixture
+def whmcs_settings(whmcs: FakeWhmcs) -> WhmcsSettings:
+    return WhmcsSettings(
+        whmcs_url=whmcs.url, whmcs_identifier=IDENTIFIER, whmcs_secret=SECRET, whmcs_timeout=2
+    )

@@ -1,0 +1,111 @@
+"""`python -m bot lookup` as a person runs it: against the loopback WHMCS in each shape, and the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs, Reply, credits_reply, entry, error, flattened
+
+ENTRIES = [
+    entry(1, "2024-03-01", "Prepaid top-up", "100.10"),
+    entry(2, "2024-03-05", "Credit Applied to Invoice #88", "-40.05"),
+    entry(3, "2024-03-09", "Refund &amp; goodwill", "0.07", relid=91),
+]
+
+
+def run_cli(*args: str, whmcs: FakeWhmcs | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("WHMCS_", "SLACK_"))
+    }
+    if whmcs is not None:
+        environment.update(
+            WHMCS_URL=whmcs.url, WHMCS_IDENTIFIER=IDENTIFIER, WHMCS_SECRET=SECRET, WHMCS_TIMEOUT="1"
+        )
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=30,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("shape", ["live", "documented"])
+def test_lookup_prints_entries_and_exact_total(whmcs: FakeWhmcs, shape: str) -> None:
+    reply = credits_reply(42, ENTRIES)
+    whmcs.queue(Reply(reply if shape == "live" else flattened(reply)))
+    result = run_cli("lookup", "#42", whmcs=whmcs)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "Refund & goodwill" in lines[3] and "0.07" in lines[3] and "#91" in lines[3]
+    assert "Credit Applied to Invoice #88" in lines[4] and "-40.05" in lines[4]
+    assert lines[-1] == "3 entries; total 60.12 (credits in 100.17, credits out -40.05)"
+
+
+def test_lookup_json_keeps_amounts_as_strings(whmcs: FakeWhmcs) -> None:
+    whmcs.set_credits(42, ENTRIES)
+    result = run_cli("lookup", "42", "--json", whmcs=whmcs)
+    data: dict[str, Any] = json.loads(result.stdout)
+    assert data["total"] == "60.12"
+    assert [e["amount"] for e in data["entries"]] == ["0.07", "-40.05", "100.10"]
+    assert data["entries"][1]["invoice_id"] == 88
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (error("Client ID Not Found"), "Client 999 not found in WHMCS"),
+        (error("Authentication Failed", 403), "WHMCS rejected the bot's API credentials"),
+        (Reply("<html>oops</html>", status=500, content_type="text/html"), "WHMCS is unavailable: HTTP 500"),
+    ],
+)
+def test_errors_are_one_line_on_stderr(whmcs: FakeWhmcs, reply: Reply, message: str) -> None:
+    whmcs.queue(reply, reply)
+    result = run_cli("lookup", "999", whmcs=whmcs)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert message in result.stderr
+    assert SECRET not in result.stderr and IDENTIFIER not in result.stderr
+
+
+def test_missing_configuration_exits_2_naming_the_variable() -> None:
+    result = run_cli("lookup", "1")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "credits-bot: configuration error: WHMCS_URL is not set; "
+        "WHMCS_IDENTIFIER is not set; WHMCS_SECRET is not set"
+    )
+
+
+def test_plain_http_is_refused_with_advice() -> None:
+    result = run_cli(
+        "lookup", "1", WHMCS_URL="http://billing.example.com", WHMCS_IDENTIFIER="a", WHMCS_SECRET="b"
+    )
+    assert result.returncode == 2
+    assert "use https://" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_invalid_client_id_is_a_usage_error() -> None:
+    result = run_cli("lookup", "2147483648", "--demo")
+    assert result.returncode == 2
+    assert "a client id is a number from 1 to 2147483647" in result.stderr
+
+
+def test_demo_needs_no_configuration() -> None:
+    doc = run_cli("lookup", "1", "--demo")
+    assert doc.returncode == 0
+    assert "This is a sample credit record" in doc.stdout
+    assert doc.stdout.splitlines()[-1].startswith("2 entries; total 0.00")
+    long = run_cli("lookup", "2", "--demo", "--json")
+    assert json.loads(long.stdout)["count"] >= 300
+    empty = run_cli("lookup", "3", "--demo")
+    assert "No credit entries." in empty.stdout

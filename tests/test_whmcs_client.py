@@ -1,0 +1,126 @@
+"""The WHMCS client over real HTTP against the loopback WHMCS: fields, errors, retries, timeouts."""
+
+from __future__ import annotations
+
+import socket
+import time
+from decimal import Decimal
+
+import pytest
+
+from bot.settings import WhmcsSettings
+from bot.whmcs import HttpTransport, WhmcsClient
+from bot.whmcs_replies import (
+    ClientNotFound,
+    WhmcsAuthError,
+    WhmcsIpNotAllowed,
+    WhmcsPermissionError,
+    WhmcsUnavailable,
+)
+from tests.fakes.whmcs import ACCESS_KEY, IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error
+
+
+def client_for(settings: WhmcsSettings) -> WhmcsClient:
+    return WhmcsClient(HttpTransport(settings))
+
+
+def test_posts_credentials_and_json_response_type_in_the_body(
+    whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings
+) -> None:
+    whmcs.set_credits(42, [entry(1, "2024-01-01", "Top-up", "12.50")])
+    settings = whmcs_settings.model_copy(update={"whmcs_access_key": ACCESS_KEY})
+    settings = WhmcsSettings(
+        whmcs_url=whmcs.url + "/includes/api.php",
+        whmcs_identifier=IDENTIFIER,
+        whmcs_secret=SECRET,
+        whmcs_access_key=ACCESS_KEY,
+    )
+    log = client_for(settings).get_credits(42)
+    assert log.total == Decimal("12.50")
+    assert whmcs.calls == [
+        {
+            "action": "GetCredits",
+            "identifier": IDENTIFIER,
+            "secret": SECRET,
+            "accesskey": ACCESS_KEY,
+            "responsetype": "json",
+            "clientid": "42",
+        }
+    ]
+
+
+def test_authentication_failure_is_never_retried(whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings) -> None:
+    whmcs.queue(error("Authentication Failed", status=403), Reply({"result": "success"}))
+    with pytest.raises(WhmcsAuthError):
+        client_for(whmcs_settings).get_credits(1)
+    assert len(whmcs.calls) == 1
+
+
+def test_a_502_is_retried(whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings) -> None:
+    whmcs.set_credits(1, [entry(1, "2024-01-01", "Top-up", "1.00")])
+    whmcs.queue(Reply("<html><h1>502 Bad Gateway</h1></html>", status=502, content_type="text/html"))
+    assert client_for(whmcs_settings).get_credits(1).count == 1
+    assert len(whmcs.calls) == 2
+
+
+def test_persistent_5xx_gives_up_after_one_retry(whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings) -> None:
+    page = Reply("<html>Internal Server Error</html>", status=500, content_type="text/html")
+    whmcs.queue(page, page, page, page)
+    with pytest.raises(WhmcsUnavailable, match="HTTP 500"):
+        client_for(whmcs_settings).get_credits(1)
+    assert len(whmcs.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind", "words"),
+    [
+        (error("Client ID Not Found"), ClientNotFound, "Client 7 not found in WHMCS"),
+        (
+            error('Invalid Permissions: API action "getcredits" is not allowed', 403),
+            WhmcsPermissionError,
+            "getcredits",
+        ),
+        (error("Invalid IP 203.0.113.9", 403), WhmcsIpNotAllowed, "203.0.113.9"),
+        (Reply("<html><body>Fatal error</body></html>", content_type="text/html"), WhmcsUnavailable, "HTML"),
+        (Reply('{"result":"success","credits":{"cre'), WhmcsUnavailable, "not JSON"),
+        (Reply("<html>Forbidden</html>", status=403, content_type="text/html"), WhmcsUnavailable, "HTTP 403"),
+    ],
+)
+def test_failures_are_typed(
+    whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings, reply: Reply, kind: type[Exception], words: str
+) -> None:
+    whmcs.queue(reply)
+    with pytest.raises(kind) as raised:
+        client_for(whmcs_settings).get_credits(7)
+    assert words in str(raised.value)
+    assert len(whmcs.calls) == 1
+
+
+def test_a_hang_past_the_timeout_is_unavailable_and_not_retried(
+    whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings
+) -> None:
+    settings = whmcs_settings.model_copy(update={"whmcs_timeout": 0.5})
+    whmcs.queue(Reply({"result": "success"}, delay=3))
+    started = time.monotonic()
+    with pytest.raises(WhmcsUnavailable) as raised:
+        client_for(settings).get_credits(1)
+    assert raised.value.timed_out
+    assert time.monotonic() - started < 2
+    assert len(whmcs.calls) == 1
+
+
+def test_connection_refused_is_unavailable() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = WhmcsSettings(whmcs_url=f"http://127.0.0.1:{port}", whmcs_identifier="i", whmcs_secret="s")
+    with pytest.raises(WhmcsUnavailable, match="connection refused"):
+        client_for(settings).get_credits(1)
+
+
+def test_unknown_host_is_a_dns_failure() -> None:
+    settings = WhmcsSettings(
+        whmcs_url="https://whmcs.invalid", whmcs_identifier="i", whmcs_secret="s", whmcs_timeout=2
+    )
+    with pytest.raises(WhmcsUnavailable, match="DNS"):
+        client_for(settings).get_credits(1)
