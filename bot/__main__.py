@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from bot import settings as config
+from bot.blocks import credit_log_message
 from bot.commands import parse_client_id
-from bot.demo import demo_transport
+from bot.demo import DEMO_SETTINGS, demo_transport
 from bot.settings import MAX_CLIENT_ID, ConfigurationError, WhmcsSettings
 from bot.text_output import log_as_json, log_as_table
 from bot.whmcs import HttpTransport, WhmcsClient
@@ -32,17 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
     lookup.add_argument("--demo", action="store_true", help="use the bundled sample data, not WHMCS")
     output = lookup.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON (amounts as strings)")
+    output.add_argument("--blocks", action="store_true", help="print the Slack message the bot would send")
+
+    serve = commands.add_parser("serve", help="serve /credits over HTTP (gunicorn, as the Procfile does)")
+    serve.add_argument("--demo", action="store_true", help="answer from the bundled sample data, not WHMCS")
     return parser
 
 
-def whmcs_client(demo: bool) -> WhmcsClient:
-    if demo:
-        return WhmcsClient(demo_transport)
-    return WhmcsClient(HttpTransport(config.load(WhmcsSettings)))
+BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder/#"
 
 
 def run_lookup(args: argparse.Namespace) -> int:
-    client = whmcs_client(args.demo)
+    settings = DEMO_SETTINGS if args.demo else config.load(WhmcsSettings)
+    client = WhmcsClient(demo_transport if args.demo else HttpTransport(settings))
     try:
         log = client.get_credits(args.client)
     except WhmcsError as error:
@@ -50,14 +55,30 @@ def run_lookup(args: argparse.Namespace) -> int:
         return 1
     if args.json:
         print(json.dumps(log_as_json(log), indent=2, ensure_ascii=False))
+    elif args.blocks:
+        message = credit_log_message(
+            log, lambda invoice: settings.admin_url(f"invoices.php?action=edit&id={invoice}")
+        )
+        print(json.dumps(message, indent=2, ensure_ascii=False))
+        preview = json.dumps({"blocks": message["blocks"]}, separators=(",", ":"), ensure_ascii=False)
+        print(f"\nPreview: {BLOCK_KIT_BUILDER}{quote(preview, safe='')}")
     else:
         print(log_as_table(log))
     return 0
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    """Run gunicorn exactly as the Procfile does, so local runs and Heroku behave the same."""
+    factory = "bot.web:create_application(demo=True)" if args.demo else "bot.web:create_application()"
+    argv = [sys.executable, "-m", "gunicorn", "--config", "python:bot.gunicorn_config", factory]
+    os.execv(sys.executable, argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "serve":
+            return run_serve(args)
         return run_lookup(args)
     except ConfigurationError as error:
         config.exit_with(error)

@@ -7,8 +7,9 @@ settings for serving. `lookup --demo` and `serve --demo` therefore work without 
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Literal, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -101,6 +102,7 @@ class SlackSettings(BaseSettings):
     bot_concurrency: int = Field(default=32, ge=1, le=512)
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] | None = None
 
     _split = field_validator(
         "credits_allowed_users", "credits_allowed_usergroups", "credits_allowed_channels", mode="before"
@@ -136,6 +138,13 @@ class SlackSettings(BaseSettings):
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @property
+    def log_json(self) -> bool:
+        """JSON lines where a log router reads them (Heroku sets DYNO, CI sets CI), text for people."""
+        if self.log_format is not None:
+            return self.log_format == "json"
+        return bool(os.environ.get("DYNO") or os.environ.get("CI"))
 
     def require_allow_rule(self) -> None:
         """Fail closed: a server with nobody allowed is a misconfiguration, not an open door."""

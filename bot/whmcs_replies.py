@@ -31,6 +31,11 @@ class ClientNotFound(WhmcsError):
         super().__init__(message)
         self.client_ref = client_ref
 
+    @property
+    def client_ref_shown(self) -> str:
+        """How a person would write the reference: `#42` for an id, an email as it is."""
+        return f"#{self.client_ref}" if self.client_ref.isdigit() else self.client_ref
+
     def __str__(self) -> str:
         return f"Client {self.client_ref} not found in WHMCS"
 

@@ -5,7 +5,9 @@ from collections.abc import Iterator
 import pytest
 
 from bot.settings import WhmcsSettings
+from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs
+from tests.slack_harness import BILLING_GROUP, BotUnderTest, running_bot
 
 
 @pytest.fixture(autouse=True)
@@ -25,3 +27,15 @@ def whmcs_settings(whmcs: FakeWhmcs) -> WhmcsSettings:
     return WhmcsSettings(
         whmcs_url=whmcs.url, whmcs_identifier=IDENTIFIER, whmcs_secret=SECRET, whmcs_timeout=2
     )
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack(groups={BILLING_GROUP: ["U0BOB"]}) as server:
+        yield server
+
+
+@pytest.fixture
+def bot(slack: FakeSlack, whmcs_settings: WhmcsSettings) -> Iterator[BotUnderTest]:
+    with running_bot(slack, whmcs_settings) as running:
+        yield running

@@ -1,0 +1,138 @@
+"""Who may see billing data: a pure, deny-by-default policy, and the cached Slack user-group lookups it needs.
+
+The policy itself does no I/O: it is given what is known about group membership (a set of members, or
+None where Slack could not tell) and says allow, deny, or "ask Slack about these groups first".
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+logger = logging.getLogger(__name__)
+
+MEMBERSHIP_FRESH_SECONDS = 300.0
+MEMBERSHIP_FALLBACK_SECONDS = 1800.0
+
+
+class Verdict(enum.Enum):
+    ALLOWED = "allowed"
+    WRONG_CHANNEL = "wrong_channel"
+    NOT_ALLOWED = "not_allowed"
+    UNVERIFIED = "unverified"
+    ASK_SLACK = "ask_slack"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    verdict: Verdict
+    groups_to_ask: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict is Verdict.ALLOWED
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPolicy:
+    """Allowed users and user groups (deny when both are empty), optionally limited to some channels."""
+
+    users: frozenset[str]
+    groups: tuple[str, ...]
+    channels: frozenset[str] = frozenset()
+
+    def decide(self, user_id: str, channel_id: str, members: Mapping[str, frozenset[str] | None]) -> Decision:
+        """`members` holds what is known of each group: its members, None when Slack could not say,
+        and no key when it has not been asked yet.
+        """
+        if self.channels and channel_id not in self.channels:
+            return Decision(Verdict.WRONG_CHANNEL)
+        if user_id in self.users:
+            return Decision(Verdict.ALLOWED)
+        unknown = tuple(group for group in self.groups if group not in members)
+        if any(user_id in (members.get(group) or ()) for group in self.groups):
+            return Decision(Verdict.ALLOWED)
+        if unknown:
+            return Decision(Verdict.ASK_SLACK, unknown)
+        if any(members.get(group) is None for group in self.groups):
+            return Decision(Verdict.UNVERIFIED)
+        return Decision(Verdict.NOT_ALLOWED)
+
+
+@dataclass
+class _Cached:
+    members: frozenset[str]
+    fetched: float
+
+
+class GroupMembership:
+    """Members of Slack user groups, cached for 5 minutes per group.
+
+    Slack allows usergroups.users.list about 20 times a minute, so concurrent askers for the same group wait
+    for one call. When Slack fails, an answer up to 30 minutes old is used; older than that, the group is
+    unknown and the policy denies.
+    """
+
+    def __init__(self, fetch: Callable[[str], frozenset[str]], clock: Callable[[], float] = time.monotonic):
+        self._fetch = fetch
+        self._clock = clock
+        self._cache: dict[str, _Cached] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def fresh(self, groups: tuple[str, ...]) -> dict[str, frozenset[str] | None]:
+        """What is known without asking Slack: fresh cache entries only."""
+        now = self._clock()
+        return {
+            group: cached.members
+            for group in groups
+            if (cached := self._cache.get(group)) and now - cached.fetched < MEMBERSHIP_FRESH_SECONDS
+        }
+
+    def ask(self, group: str) -> frozenset[str] | None:
+        """Members of `group`, from Slack when the cache is stale; None when nobody can say."""
+        with self._guard:
+            lock = self._locks.setdefault(group, threading.Lock())
+        with lock:
+            cached = self._cache.get(group)
+            now = self._clock()
+            if cached and now - cached.fetched < MEMBERSHIP_FRESH_SECONDS:
+                return cached.members
+            try:
+                members = self._fetch(group)
+            except Exception as error:  # any failure to ask Slack is the same to the policy: not known
+                if cached and now - cached.fetched < MEMBERSHIP_FALLBACK_SECONDS:
+                    logger.warning(
+                        "usergroup %s: Slack failed (%s); using the answer from %ds ago",
+                        group,
+                        type(error).__name__,
+                        now - cached.fetched,
+                    )
+                    return cached.members
+                logger.warning(
+                    "usergroup %s: Slack failed (%s) and nothing is cached; denying",
+                    group,
+                    type(error).__name__,
+                )
+                return None
+            self._cache[group] = _Cached(members, now)
+            return members
+
+
+def check_access(
+    policy: AccessPolicy, membership: GroupMembership, user_id: str, channel_id: str, *, may_ask_slack: bool
+) -> Decision:
+    """Decide from the cache; ask Slack for the groups still unknown only when `may_ask_slack`."""
+    known: dict[str, frozenset[str] | None] = dict(membership.fresh(policy.groups))
+    decision = policy.decide(user_id, channel_id, known)
+    if decision.verdict is Verdict.ASK_SLACK and may_ask_slack:
+        for group in decision.groups_to_ask:
+            known[group] = membership.ask(group)
+            if user_id in (known[group] or ()):
+                break
+        decision = policy.decide(user_id, channel_id, known)
+    return decision

@@ -1,0 +1,1 @@
+"""One module per Slack entry point; each exposes `register(app, services)`."""

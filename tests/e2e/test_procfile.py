@@ -1,0 +1,32 @@
+"""The Procfile's web command as Heroku runs it: a subprocess bound to $PORT, answering signed commands."""
+
+from __future__ import annotations
+
+from tests.fakes.slack import FakeSlack
+from tests.fakes.whmcs import FakeWhmcs, entry
+from tests.processes import procfile_web, serving_env, wait_healthy
+from tests.slack_harness import BotUnderTest
+
+
+def test_web_line_serves_signed_commands(slack: FakeSlack, whmcs: FakeWhmcs) -> None:
+    whmcs.set_credits(42, [entry(1, "2024-01-01", "Top-up", "12.34")])
+    with procfile_web(serving_env(slack, whmcs)) as (process, url):
+        wait_healthy(url, process)
+        bot = BotUnderTest(url, slack)
+        reply = bot.command("42")
+        assert reply.status == 200
+        answer = bot.answer(reply)
+        assert "`+12.34`" in answer["blocks"][1]["fields"][0]["text"]
+        forged = bot.command("42", secret="wrong")
+        assert forged.status == 401
+
+
+def test_web_line_refuses_to_start_without_an_allow_rule(slack: FakeSlack, whmcs: FakeWhmcs) -> None:
+    env = serving_env(slack, whmcs)
+    env["CREDITS_ALLOWED_USERS"] = ""
+    with procfile_web(env) as (process, _):
+        process.wait(timeout=30)
+        stderr = process.stderr.read() if process.stderr else ""
+    assert process.returncode == 2
+    assert "CREDITS_ALLOWED_USERS" in stderr and "CREDITS_ALLOWED_USERGROUPS" in stderr
+    assert "Traceback" not in stderr

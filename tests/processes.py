@@ -1,0 +1,82 @@
+"""Run the Procfile's web command as Heroku would: a subprocess on a free port with the given environment."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs
+from tests.slack_harness import ALICE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def web_command() -> str:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            return line.removeprefix("web:").strip()
+    raise AssertionError("Procfile has no web line")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def procfile_web(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("WHMCS_", "SLACK_", "CREDITS_"))}
+    environment.update(env, PORT=str(port))
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
+    process = subprocess.Popen(
+        ["bash", "-c", web_command()],
+        cwd=ROOT,
+        env=environment,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(timeout=30)
+
+
+def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 20) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        assert process.poll() is None, process.stderr.read() if process.stderr else "exited"
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                return time.monotonic() - started
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise AssertionError("the web process never became healthy")
+
+
+def serving_env(slack: FakeSlack, whmcs: FakeWhmcs) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "CREDITS_ALLOWED_USERS": ALICE,
+        "WHMCS_URL": whmcs.url,
+        "WHMCS_IDENTIFIER": IDENTIFIER,
+        "WHMCS_SECRET": SECRET,
+        "LOG_FORMAT": "json",
+    }
