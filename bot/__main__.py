@@ -7,23 +7,30 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from urllib.parse import quote
 
 from bot import settings as config
-from bot.blocks import credit_log_message
-from bot.commands import parse_client_id
+from bot.blocks import AdminLinks, credit_log_message
+from bot.commands import ClientQuery, Invalid, parse_client, parse_filters
+from bot.credits import Filters
+from bot.csv_export import credit_log_csv
 from bot.demo import DEMO_SETTINGS, demo_transport
-from bot.settings import MAX_CLIENT_ID, ConfigurationError, WhmcsSettings
+from bot.lookups import Choices, Lookups
+from bot.settings import ConfigurationError, WhmcsSettings
 from bot.text_output import log_as_json, log_as_table
 from bot.whmcs import HttpTransport, WhmcsClient
 from bot.whmcs_replies import WhmcsError
 
+BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder/#"
 
-def _client_id(text: str) -> int:
-    client_id = parse_client_id(text)
-    if client_id is None:
-        raise argparse.ArgumentTypeError(f"a client id is a number from 1 to {MAX_CLIENT_ID}, like 42 or #42")
-    return client_id
+
+def _client(text: str) -> ClientQuery:
+    query = parse_client(text)
+    if isinstance(query, Invalid):
+        raise argparse.ArgumentTypeError(f"{query.problem} (give an id like 42 or #42, an email, or a name)")
+    return query
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,10 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     lookup = commands.add_parser("lookup", help="print a client's credit log")
-    lookup.add_argument("client", type=_client_id, help="WHMCS client id, e.g. 42 or #42")
+    lookup.add_argument("client", type=_client, help="42, #42, jane@example.com, or a name to search for")
+    lookup.add_argument("--since", type=date.fromisoformat, help="only entries on or after YYYY-MM-DD")
+    lookup.add_argument("--until", type=date.fromisoformat, help="only entries on or before YYYY-MM-DD")
+    lookup.add_argument("--last", type=int, help="only the newest N entries (after the date filters)")
     lookup.add_argument("--demo", action="store_true", help="use the bundled sample data, not WHMCS")
     output = lookup.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON (amounts as strings)")
+    output.add_argument("--csv", action="store_true", help="print CSV, as the Export CSV button sends it")
     output.add_argument("--blocks", action="store_true", help="print the Slack message the bot would send")
 
     serve = commands.add_parser("serve", help="serve /credits over HTTP (gunicorn, as the Procfile does)")
@@ -42,29 +53,61 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder/#"
+def filters_of(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Filters:
+    """The same rules as the Slack command's filter words."""
+    words = []
+    for name in ("since", "until", "last"):
+        value = getattr(args, name)
+        if value is not None:
+            words += [name, value.isoformat() if isinstance(value, date) else str(value)]
+    filters = parse_filters(words)
+    if isinstance(filters, Invalid):
+        parser.error(filters.problem)
+    return filters
 
 
-def run_lookup(args: argparse.Namespace) -> int:
+def run_lookup(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    filters = filters_of(parser, args)
     settings = DEMO_SETTINGS if args.demo else config.load(WhmcsSettings)
-    client = WhmcsClient(demo_transport if args.demo else HttpTransport(settings))
-    try:
-        log = client.get_credits(args.client)
-    except WhmcsError as error:
-        print(f"credits-bot: {error}", file=sys.stderr)
-        return 1
+    whmcs = WhmcsClient(demo_transport if args.demo else HttpTransport(settings))
+    with ThreadPoolExecutor(2) as side_calls:
+        lookups = Lookups(whmcs, side_calls)
+        try:
+            resolved = lookups.resolve(args.client)
+            if isinstance(resolved, Choices):
+                return print_choices(resolved)
+            view = lookups.credit_view(resolved, filters)
+        except WhmcsError as error:
+            print(f"credits-bot: {error}", file=sys.stderr)
+            return 1
     if args.json:
-        print(json.dumps(log_as_json(log), indent=2, ensure_ascii=False))
+        print(json.dumps(log_as_json(view), indent=2, ensure_ascii=False))
+    elif args.csv:
+        sys.stdout.write(credit_log_csv(view.shown))
     elif args.blocks:
-        message = credit_log_message(
-            log, lambda invoice: settings.admin_url(f"invoices.php?action=edit&id={invoice}")
-        )
+        message = credit_log_message(view, AdminLinks(settings.admin_base), allow_share=True)
         print(json.dumps(message, indent=2, ensure_ascii=False))
         preview = json.dumps({"blocks": message["blocks"]}, separators=(",", ":"), ensure_ascii=False)
         print(f"\nPreview: {BLOCK_KIT_BUILDER}{quote(preview, safe='')}")
     else:
-        print(log_as_table(log))
+        print(log_as_table(view))
     return 0
+
+
+def print_choices(choices: Choices) -> int:
+    if not choices.matches:
+        print(f"credits-bot: no client matches '{choices.query}'", file=sys.stderr)
+        return 1
+    print(
+        f"credits-bot: {choices.total} clients match '{choices.query}'; look one up by its id:",
+        file=sys.stderr,
+    )
+    for match in choices.matches:
+        company = f" ({match.companyname})" if match.companyname else ""
+        print(f"  #{match.id}  {match.name}{company}  {match.email}  {match.status}", file=sys.stderr)
+    if choices.total > len(choices.matches):
+        print(f"  and {choices.total - len(choices.matches)} more: refine your search", file=sys.stderr)
+    return 1
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -75,11 +118,12 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         if args.command == "serve":
             return run_serve(args)
-        return run_lookup(args)
+        return run_lookup(parser, args)
     except ConfigurationError as error:
         config.exit_with(error)
 

@@ -1,4 +1,4 @@
-"""Pure rendering of credit logs and failures as Slack messages, within Slack's limits.
+"""Pure rendering of credit logs, client choices and notices as Slack messages, within Slack's limits.
 
 Everything that came from WHMCS is escaped (`&`, `<`, `>`), so a description such as `<!channel>` or
 `<https://evil|bank>` shows as text instead of pinging a channel or disguising a link.
@@ -6,13 +6,13 @@ Everything that came from WHMCS is escaped (`&`, `<`, `>`), so a description suc
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any
 
-from bot.credits import CreditEntry, CreditLog
+from bot.clients import ClientMatch
+from bot.credits import CreditEntry, Filters
+from bot.views import PAGE_SIZE, CreditView, ViewRef
 
-PAGE_SIZE = 20
 DESCRIPTION_LIMIT = 300
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -21,14 +21,41 @@ MAX_FIELD_TEXT = 2000
 MAX_HEADER_TEXT = 150
 MAX_TOTAL_TEXT = 12_000
 MAX_FALLBACK_TEXT = 4000
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_ACTION_ELEMENTS = 25
+
+SHOW_ACTION = "credits_show"
+NEWER_ACTION = "credits_newer"
+OLDER_ACTION = "credits_older"
+EXPORT_ACTION = "credits_export"
+SHARE_ACTION = "credits_share"
 
 Message = dict[str, Any]
-InvoiceLink = Callable[[int], str]
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AdminLinks:
+    """Links into the WHMCS admin area, e.g. `https://billing.example.com/admin`."""
+
+    admin_base: str
+
+    def invoice(self, invoice_id: int) -> str:
+        return f"{self.admin_base}/invoices.php?action=edit&id={invoice_id}"
+
+    def client(self, client_id: int) -> str:
+        return f"{self.admin_base}/clientssummary.php?userid={client_id}"
 
 
 def escape(text: str) -> str:
     """Slack's three control characters; nothing else needs escaping in mrkdwn text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def clip_escaped(text: str, limit: int) -> str:
@@ -47,71 +74,175 @@ def clip_escaped(text: str, limit: int) -> str:
     return "".join(kept) + "…"
 
 
-def signed(amount: Decimal) -> str:
-    """Two decimals with an explicit sign, so credit in and out read apart at a glance."""
-    return f"{amount:+.2f}"
+def link(url: str, label: str) -> str:
+    return f"<{escape(url)}|{escape(label)}>"
 
 
-def count_text(number: int) -> str:
-    return f"{number:,}"
+def section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def _entry_block(entry: CreditEntry, invoice_link: InvoiceLink) -> dict[str, Any]:
-    description = clip_escaped(entry.description, DESCRIPTION_LIMIT)
-    line = f"`{signed(entry.amount)}`  {entry.date.isoformat()}  {description}"
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    element: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": clip(text, MAX_BUTTON_TEXT)},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def client_line(view: CreditView, links: AdminLinks) -> str:
+    """`Jane Doe (Acme Ltd) · #42 · jane@example.com · Active`, the id linked to the client in WHMCS admin."""
+    id_link = link(links.client(view.client_id), f"#{view.client_id}")
+    details = view.details
+    if details is None:
+        return f"*Client* {id_link}"
+    parts = [f"*{clip_escaped(details.name, 200)}*", id_link]
+    parts += [clip_escaped(value, 200) for value in (details.email, details.status) if value]
+    return " · ".join(parts)
+
+
+def _entry_block(entry: CreditEntry, view: CreditView, links: AdminLinks) -> Block:
+    amount = escape(view.currency.money(entry.amount, signed=True))
+    line = f"`{amount}`  {entry.date.isoformat()}  {clip_escaped(entry.description, DESCRIPTION_LIMIT)}"
     if entry.invoice_id:
-        line += f"  <{escape(invoice_link(entry.invoice_id))}|Invoice #{entry.invoice_id}>"
-    return {"type": "section", "text": {"type": "mrkdwn", "text": line}}
+        line += f"  {link(links.invoice(entry.invoice_id), f'Invoice #{entry.invoice_id}')}"
+    return section(line)
 
 
 def _field(label: str, value: str) -> dict[str, str]:
     return {"type": "mrkdwn", "text": f"*{label}*\n{value}"}
 
 
-def credit_log_message(log: CreditLog, invoice_link: InvoiceLink, *, page_size: int = PAGE_SIZE) -> Message:
-    """The private answer to `/credits`: header, totals over every entry, then the newest `page_size`."""
-    title = f"Credits of client #{log.client_id}"
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
-    if not log.entries:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"Client #{log.client_id} has no credit entries. Total: `{signed(log.total)}`",
-                },
-            }
-        )
-        return {"text": f"Client #{log.client_id} has no credit entries (total 0.00)", "blocks": blocks}
-    blocks.append(
-        {
-            "type": "section",
-            "fields": [
-                _field("Total", f"`{signed(log.total)}`"),
-                _field("Entries", count_text(log.count)),
-                _field("Credits in", f"`{signed(log.credits_in)}`"),
-                _field("Credits out", f"`{signed(log.credits_out)}`"),
-            ],
-        }
+def _summary_fields(view: CreditView) -> list[dict[str, str]]:
+    money = view.currency.money
+    shown, whole = view.shown, view.log
+    label = f" ({view.filters.describe()})" if view.filters.active else ""
+    fields = [
+        _field(f"Total{label}", f"`{escape(money(shown.total))}`"),
+        _field(f"Entries{label}", f"{shown.count:,}"),
+        _field(f"Credits in{label}", f"`{escape(money(shown.credits_in))}`"),
+        _field(f"Credits out{label}", f"`{escape(money(shown.credits_out))}`"),
+    ]
+    if view.filters.active:
+        fields.append(_field("All-time total", f"`{escape(money(whole.total))}` ({whole.count:,} entries)"))
+    if view.details is not None and view.details.credit is not None:
+        fields.append(_field("Balance in WHMCS", f"`{escape(money(view.details.credit))}`"))
+    return fields
+
+
+def balance_warning(view: CreditView) -> str | None:
+    """Said plainly when WHMCS's balance is not the sum of the log (entries edited or removed by hand)."""
+    details = view.details
+    if details is None or details.credit is None or details.credit == view.log.total:
+        return None
+    money = view.currency.money
+    return (
+        f":warning: The log sums to {escape(money(view.log.total))}; WHMCS's balance is "
+        f"{escape(money(details.credit))}. Entries may have been edited or removed by hand."
     )
-    shown = log.entries[:page_size]
-    if len(shown) < log.count:
+
+
+def _page_context(view: CreditView, page_count: int) -> str | None:
+    total = view.shown.count
+    if view.offset == 0 and page_count == total and not view.filters.active:
+        return None
+    if page_count == 0:
+        return f"No entries past {view.offset:,}." if total else None
+    scope = f" ({view.filters.describe()})" if view.filters.active else ""
+    where = f", {view.offset + 1:,} to {view.offset + page_count:,}" if view.offset else ""
+    return f"Showing {page_count:,} of {total:,} entries{scope}{where}, newest first."
+
+
+def _buttons(view: CreditView, page_count: int, allow_share: bool) -> list[Block]:
+    elements = []
+    if view.offset > 0:
+        elements.append(button("◀ Newer", NEWER_ACTION, view.ref(max(0, view.offset - PAGE_SIZE)).encode()))
+    if view.offset + page_count < view.shown.count:
+        elements.append(button("Older ▶", OLDER_ACTION, view.ref(view.offset + PAGE_SIZE).encode()))
+    if view.shown.count:
+        elements.append(button("Export CSV", EXPORT_ACTION, view.ref(0).encode()))
+    if allow_share:
+        elements.append(button("Share in channel", SHARE_ACTION, view.ref(0).encode()))
+    return [{"type": "actions", "elements": elements}] if elements else []
+
+
+def credit_log_message(view: CreditView, links: AdminLinks, *, allow_share: bool = False) -> Message:
+    """The private answer: who the client is, totals over every entry, then one page of entries."""
+    shown = view.shown
+    page = shown.entries[view.offset : view.offset + PAGE_SIZE]
+    blocks: list[Block] = [section(client_line(view, links))]
+    if not view.log.entries:
         blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": f"Showing {count_text(len(shown))} of {count_text(log.count)} entries, "
-                        "newest first. The total covers every entry.",
-                    }
-                ],
-            }
+            section(
+                f"Client #{view.client_id} has no credit entries. "
+                f"Total: `{escape(view.currency.money(view.log.total))}`"
+            )
         )
-    blocks.append({"type": "divider"})
-    blocks.extend(_entry_block(entry, invoice_link) for entry in shown)
-    text = f"Client #{log.client_id}: {count_text(log.count)} credit entries, total {signed(log.total)}"
-    return {"text": text, "blocks": blocks}
+    else:
+        blocks.append({"type": "section", "fields": _summary_fields(view)})
+    warning = balance_warning(view)
+    if warning:
+        blocks.append(section(warning))
+    blocks.extend(context(note) for note in view.notes)
+    if view.log.entries and not shown.entries:
+        blocks.append(section(f"No entries {escape(view.filters.describe())}."))
+    page_context = _page_context(view, len(page))
+    if page_context:
+        blocks.append(context(page_context))
+    if page:
+        blocks.append({"type": "divider"})
+        blocks.extend(_entry_block(entry, view, links) for entry in page)
+    blocks.extend(_buttons(view, len(page), allow_share))
+    who = f"{view.details.name} (#{view.client_id})" if view.details else f"client #{view.client_id}"
+    text = clip(
+        f"Credits of {who}: {view.log.count:,} entries, total {view.currency.money(view.log.total)}",
+        MAX_FALLBACK_TEXT,
+    )
+    return {"text": escape(text), "blocks": blocks}
+
+
+def summary_message(view: CreditView, links: AdminLinks, shared_by: str) -> Message:
+    """What "Share in channel" posts: who, how many entries, totals and balance; never the entries."""
+    blocks: list[Block] = [
+        section(client_line(view, links)),
+        {"type": "section", "fields": _summary_fields(view)},
+    ]
+    warning = balance_warning(view)
+    if warning:
+        blocks.append(section(warning))
+    blocks.append(context(f"Credit summary shared by <@{shared_by}> with /credits"))
+    who = view.details.name if view.details else f"client #{view.client_id}"
+    text = f"Credit summary of {who} (#{view.client_id}): total {view.currency.money(view.log.total)}"
+    return {"text": escape(clip(text, MAX_FALLBACK_TEXT)), "blocks": blocks}
+
+
+def client_choices_message(query: str, matches: list[ClientMatch], total: int, filters: Filters) -> Message:
+    """Several clients matched a search: one "Show credits" button each, at most ten."""
+    shown = matches[:10]
+    blocks: list[Block] = [section(f"{total:,} clients match '{clip_escaped(query, 100)}'. Pick one:")]
+    for position, match in enumerate(shown):
+        parts = [f"*{clip_escaped(match.name, 120)}*"]
+        parts += [clip_escaped(value, 150) for value in (match.companyname, match.email) if value]
+        parts.append(f"#{match.id}")
+        if match.status:
+            parts.append(clip_escaped(match.status, 40))
+        block = section(" · ".join(parts))
+        block["accessory"] = button(
+            "Show credits", f"{SHOW_ACTION}_{position}", ViewRef(match.id, 0, filters).encode()
+        )
+        blocks.append(block)
+    if total > len(shown):
+        blocks.append(context(f"and {total - len(shown):,} more: refine your search"))
+    text = f"{total:,} clients match '{clip(query, 100)}'"
+    return {"text": escape(text), "blocks": blocks}
 
 
 def notice(text: str) -> Message:
@@ -130,38 +261,71 @@ def message_problems(message: Message) -> list[str]:
     blocks = message.get("blocks", [])
     if len(blocks) > MAX_BLOCKS:
         problems.append(f"{len(blocks)} blocks (at most {MAX_BLOCKS})")
-    total = 0
     tables = 0
     for index, block in enumerate(blocks):
         kind = block.get("type")
         if kind == "header" and len(block["text"]["text"]) > MAX_HEADER_TEXT:
             problems.append(f"block {index}: header over {MAX_HEADER_TEXT} characters")
         if kind == "section":
-            section_text = block.get("text", {}).get("text", "")
-            if len(section_text) > MAX_SECTION_TEXT:
-                problems.append(f"block {index}: section text over {MAX_SECTION_TEXT} characters")
-            fields = block.get("fields", [])
-            if len(fields) > MAX_FIELDS:
-                problems.append(f"block {index}: {len(fields)} fields (at most {MAX_FIELDS})")
-            if any(len(item["text"]) > MAX_FIELD_TEXT for item in fields):
-                problems.append(f"block {index}: a field over {MAX_FIELD_TEXT} characters")
-            if not section_text and not fields:
-                problems.append(f"block {index}: section without text or fields")
+            problems += _section_problems(index, block)
+        if kind == "actions":
+            elements = block.get("elements", [])
+            if len(elements) > MAX_ACTION_ELEMENTS:
+                problems.append(f"block {index}: {len(elements)} elements")
+            problems += [problem for element in elements for problem in _button_problems(index, element)]
         if kind == "table":
             tables += 1
             if len(block.get("rows", [])) > 100:
                 problems.append(f"block {index}: table over 100 rows")
-        total += _text_length(block)
     if tables > 1:
         problems.append("more than one table block")
+    action_ids = [
+        element["action_id"]
+        for block in blocks
+        for element in block.get("elements", []) + ([block["accessory"]] if "accessory" in block else [])
+        if isinstance(element, dict) and "action_id" in element
+    ]
+    if len(action_ids) != len(set(action_ids)):
+        problems.append("duplicate action_id")
+    total = _text_length(blocks)
     if total > MAX_TOTAL_TEXT:
         problems.append(f"{total} characters of block text (at most about {MAX_TOTAL_TEXT})")
     return problems
 
 
+def _section_problems(index: int, block: Block) -> list[str]:
+    problems = []
+    section_text = block.get("text", {}).get("text", "")
+    if len(section_text) > MAX_SECTION_TEXT:
+        problems.append(f"block {index}: section text over {MAX_SECTION_TEXT} characters")
+    fields = block.get("fields", [])
+    if len(fields) > MAX_FIELDS:
+        problems.append(f"block {index}: {len(fields)} fields (at most {MAX_FIELDS})")
+    if any(len(item["text"]) > MAX_FIELD_TEXT for item in fields):
+        problems.append(f"block {index}: a field over {MAX_FIELD_TEXT} characters")
+    if not section_text and not fields:
+        problems.append(f"block {index}: section without text or fields")
+    if "accessory" in block:
+        problems += _button_problems(index, block["accessory"])
+    return problems
+
+
+def _button_problems(index: int, element: Block) -> list[str]:
+    if element.get("type") != "button":
+        return []
+    problems = []
+    if len(element["text"]["text"]) > MAX_BUTTON_TEXT:
+        problems.append(f"block {index}: button text over {MAX_BUTTON_TEXT} characters")
+    if len(element.get("value", "")) > MAX_BUTTON_VALUE:
+        problems.append(f"block {index}: button value over {MAX_BUTTON_VALUE} characters")
+    return problems
+
+
 def _text_length(value: object) -> int:
     if isinstance(value, dict):
-        return sum(_text_length(item) for key, item in value.items() if key not in ("type", "style"))
+        return sum(
+            _text_length(item) for key, item in value.items() if key not in ("type", "style", "action_id")
+        )
     if isinstance(value, list):
         return sum(_text_length(item) for item in value)
     return len(value) if isinstance(value, str) else 0

@@ -58,3 +58,43 @@ class CreditLog:
     @cached_property
     def credits_out(self) -> Decimal:
         return sum((entry.amount for entry in self.entries if entry.amount < 0), Decimal("0.00"))
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Which entries to show: dates inclusive, then the newest `last` of those."""
+
+    since: date | None = None
+    until: date | None = None
+    last: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self != Filters()
+
+    def describe(self) -> str:
+        parts = []
+        if self.since:
+            parts.append(f"since {self.since.isoformat()}")
+        if self.until:
+            parts.append(f"until {self.until.isoformat()}")
+        if self.last:
+            parts.append(f"last {self.last:,}")
+        return ", ".join(parts)
+
+    def apply(self, log: CreditLog) -> CreditLog:
+        """The entries these filters keep, in the same newest-first order, totalled afresh."""
+        if not self.active:
+            return log
+        kept = [
+            entry
+            for entry in log.entries
+            if (self.since is None or entry.date >= self.since)
+            and (self.until is None or entry.date <= self.until)
+        ]
+        if self.last is not None:
+            kept = kept[: self.last]
+        return CreditLog(client_id=log.client_id, entries=tuple(kept))
+
+
+NO_FILTERS = Filters()

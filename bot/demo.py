@@ -72,23 +72,129 @@ DEMO_CREDITS: dict[int, list[dict[str, object]]] = {
     1: _documentation_example(),
     2: _long_history(640),
     3: [],
+    4: [
+        {"id": 900, "date": "2024-05-02", "description": "Goodwill credit", "amount": "5.00", "relid": 0},
+    ],
+}
+
+DEMO_CURRENCIES: list[dict[str, object]] = [
+    {"id": 1, "code": "USD", "prefix": "$", "suffix": " USD", "format": 2, "rate": "1.00000"},
+    {"id": 2, "code": "EUR", "prefix": "€", "suffix": " EUR", "format": 3, "rate": "0.92000"},
+    {"id": 3, "code": "GBP", "prefix": "£", "suffix": " GBP", "format": 2, "rate": "0.79000"},
+]
+
+DEMO_CLIENTS: dict[int, dict[str, object]] = {
+    1: {
+        "firstname": "Jane",
+        "lastname": "Doe",
+        "companyname": "Acme Ltd",
+        "email": "jane@example.com",
+        "status": "Active",
+        "credit": "0.00",
+        "currency": 1,
+        "currency_code": "USD",
+    },
+    2: {
+        "firstname": "Max",
+        "lastname": "Mustermann",
+        "companyname": "Beispiel GmbH",
+        "email": "max@example.de",
+        "status": "Active",
+        "credit": "30376.89",
+        "currency": 2,
+        "currency_code": "EUR",
+    },
+    3: {
+        "firstname": "Ada",
+        "lastname": "Lovelace",
+        "companyname": "",
+        "email": "ada@example.org",
+        "status": "Inactive",
+        "credit": "0.00",
+        "currency": 3,
+        "currency_code": "GBP",
+    },
+    4: {
+        "firstname": "John",
+        "lastname": "Smith",
+        "companyname": "Acme Hosting",
+        "email": "john@acme.example",
+        "status": "Active",
+        "credit": "5.00",
+        "currency": 1,
+        "currency_code": "USD",
+    },
 }
 
 
+def _error(message: str) -> dict[str, object]:
+    return {"result": "error", "message": message}
+
+
+def _matches(text: str) -> list[int]:
+    """WHMCS's search: the start of the email, first name, last name, company or "first last"."""
+    needle = text.lower()
+    found = []
+    for client_id, client in DEMO_CLIENTS.items():
+        names = [str(client[key]) for key in ("email", "firstname", "lastname", "companyname")]
+        names.append(f"{client['firstname']} {client['lastname']}")
+        if any(name.lower().startswith(needle) for name in names if name):
+            found.append(client_id)
+    return found
+
+
 def demo_transport(action: str, fields: dict[str, str]) -> object:
-    """Answers GetCredits for the demo clients exactly as a live WHMCS 8 would."""
-    if action != "GetCredits":
+    """Answers like a live WHMCS 8 for the demo clients (GetCredits, GetClientsDetails, GetClients,
+    GetCurrencies). Client 2's balance differs from its log on purpose, to show the warning.
+    """
+    if action == "GetCurrencies":
         return {
-            "result": "error",
-            "message": f'Invalid Permissions: API action "{action.lower()}" is not allowed',
+            "result": "success",
+            "totalresults": len(DEMO_CURRENCIES),
+            "currencies": {"currency": DEMO_CURRENCIES},
         }
-    client_id = int(fields["clientid"])
-    if client_id not in DEMO_CREDITS:
-        return {"result": "error", "message": "Client ID Not Found"}
-    entries = DEMO_CREDITS[client_id]
-    return {
-        "result": "success",
-        "totalresults": len(entries),
-        "clientid": client_id,
-        "credits": {"credit": entries},
-    }
+    if action == "GetClients":
+        found = _matches(fields.get("search", ""))
+        if not found:
+            return {"result": "success", "totalresults": 0, "startnumber": 0, "numreturned": 0}
+        clients = [
+            {
+                "id": client_id,
+                "datecreated": "2020-01-01",
+                "groupid": 0,
+                **{
+                    key: DEMO_CLIENTS[client_id][key]
+                    for key in ("firstname", "lastname", "companyname", "email", "status")
+                },
+            }
+            for client_id in found
+        ]
+        return {
+            "result": "success",
+            "totalresults": len(clients),
+            "startnumber": 0,
+            "numreturned": len(clients),
+            "clients": {"client": clients},
+        }
+    if action == "GetClientsDetails":
+        if "email" in fields:
+            by_email = [cid for cid, client in DEMO_CLIENTS.items() if client["email"] == fields["email"]]
+            client_id = by_email[0] if by_email else 0
+        else:
+            client_id = int(fields.get("clientid", "0"))
+        if client_id not in DEMO_CLIENTS:
+            return _error("Client Not Found")
+        client = {"id": client_id, "userid": client_id, **DEMO_CLIENTS[client_id]}
+        return {"result": "success", "userid": client_id, **client, "client": client}
+    if action == "GetCredits":
+        client_id = int(fields["clientid"])
+        if client_id not in DEMO_CREDITS:
+            return _error("Client ID Not Found")
+        entries = DEMO_CREDITS[client_id]
+        return {
+            "result": "success",
+            "totalresults": len(entries),
+            "clientid": client_id,
+            "credits": {"credit": entries},
+        }
+    return _error(f'Invalid Permissions: API action "{action.lower()}" is not allowed')

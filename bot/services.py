@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.access import AccessPolicy, GroupMembership
-from bot.blocks import InvoiceLink
-from bot.whmcs import WhmcsClient
+from bot.blocks import AdminLinks
+from bot.lookups import Lookups
 
 
 @dataclass(frozen=True)
 class Services:
-    whmcs: WhmcsClient
+    lookups: Lookups
     policy: AccessPolicy
     membership: GroupMembership
-    invoice_link: InvoiceLink
+    links: AdminLinks
     whmcs_timeout: float
+    allow_share: bool = True

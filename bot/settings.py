@@ -74,8 +74,10 @@ class WhmcsSettings(BaseSettings):
         """The WHMCS root, for links into the admin area."""
         return self.whmcs_url.removesuffix(API_PATH)
 
-    def admin_url(self, page: str) -> str:
-        return f"{self.base_url}/{self.whmcs_admin_path}/{page}"
+    @property
+    def admin_base(self) -> str:
+        """The WHMCS admin area, for links to invoices and clients."""
+        return f"{self.base_url}/{self.whmcs_admin_path}"
 
     def secret_values(self) -> list[str]:
         values = [self.whmcs_identifier, self.whmcs_secret, self.whmcs_access_key]
@@ -99,6 +101,7 @@ class SlackSettings(BaseSettings):
     credits_allowed_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
     credits_allowed_usergroups: Annotated[list[str], NoDecode] = Field(default_factory=list)
     credits_allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    credits_allow_share: bool = True
     bot_concurrency: int = Field(default=32, ge=1, le=512)
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"

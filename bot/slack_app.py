@@ -9,8 +9,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.access import AccessPolicy, GroupMembership
+from bot.blocks import AdminLinks
 from bot.demo import DEMO_SETTINGS, demo_transport
-from bot.listeners import credits_command
+from bot.listeners import credit_actions, credits_command
+from bot.lookups import Lookups
 from bot.services import Services
 from bot.settings import SlackSettings, WhmcsSettings
 from bot.whmcs import HttpTransport, WhmcsClient
@@ -28,24 +30,30 @@ def slack_client(settings: SlackSettings) -> WebClient:
 
 
 def build_services(slack: SlackSettings, whmcs: WhmcsSettings | None, client: WebClient) -> Services:
-    """`whmcs=None` answers from the bundled demo data."""
+    """`whmcs=None` answers from the bundled demo data.
+
+    Side calls (client details next to the credit log) get their own pool of the same size as the lookup
+    pool, so a lookup never waits for a thread that another lookup holds.
+    """
 
     def group_members(group: str) -> frozenset[str]:
         response = client.usergroups_users_list(usergroup=group)
         return frozenset(response.get("users") or ())
 
     whmcs_settings = whmcs or DEMO_SETTINGS
-    transport = demo_transport if whmcs is None else HttpTransport(whmcs, pool_size=slack.bot_concurrency)
+    transport = demo_transport if whmcs is None else HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
+    side_calls = ThreadPoolExecutor(slack.bot_concurrency, thread_name_prefix="whmcs-side")
     return Services(
-        whmcs=WhmcsClient(transport),
+        lookups=Lookups(WhmcsClient(transport), side_calls),
         policy=AccessPolicy(
             users=frozenset(slack.credits_allowed_users),
             groups=tuple(slack.credits_allowed_usergroups),
             channels=frozenset(slack.credits_allowed_channels),
         ),
         membership=GroupMembership(group_members),
-        invoice_link=lambda invoice_id: whmcs_settings.admin_url(f"invoices.php?action=edit&id={invoice_id}"),
+        links=AdminLinks(whmcs_settings.admin_base),
         whmcs_timeout=whmcs_settings.whmcs_timeout,
+        allow_share=slack.credits_allow_share,
     )
 
 
@@ -63,4 +71,5 @@ def create_app(settings: SlackSettings, services: Services, client: WebClient) -
         logger=logging.getLogger("slack_bolt"),
     )
     credits_command.register(app, services)
+    credit_actions.register(app, services)
     return app

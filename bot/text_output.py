@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.credits import CreditLog
+from bot.views import CreditView
 
 DESCRIPTION_WIDTH = 60
 
@@ -19,7 +19,24 @@ def _clip(text: str, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def log_as_table(log: CreditLog) -> str:
+def client_heading(view: CreditView) -> list[str]:
+    details = view.details
+    if details is None:
+        return [f"Credit log of client #{view.client_id}"]
+    parts = [details.name, f"#{view.client_id}", details.email, details.status]
+    lines = ["Credit log of " + " · ".join(part for part in parts if part)]
+    if details.credit is not None:
+        lines.append(f"Balance in WHMCS: {view.currency.money(details.credit)}")
+        if details.credit != view.log.total:
+            lines.append(
+                f"Warning: the log sums to {view.currency.money(view.log.total)}; "
+                f"WHMCS's balance is {view.currency.money(details.credit)}"
+            )
+    return lines
+
+
+def log_as_table(view: CreditView) -> str:
+    shown = view.shown
     rows = [
         (
             entry.date.isoformat(),
@@ -27,7 +44,7 @@ def log_as_table(log: CreditLog) -> str:
             money(entry.amount),
             f"#{entry.invoice_id}" if entry.invoice_id else "",
         )
-        for entry in log.entries
+        for entry in shown.entries
     ]
     header = ("date", "description", "amount", "invoice")
     widths = [max([len(header[i])] + [len(row[i]) for row in rows]) for i in range(4)]
@@ -37,27 +54,45 @@ def log_as_table(log: CreditLog) -> str:
             (cells[i].rjust(widths[i]) if i == 2 else cells[i].ljust(widths[i])) for i in range(4)
         ).rstrip()
 
-    lines = [f"Credit log of client #{log.client_id}"]
+    lines = client_heading(view) + [f"Note: {note}" for note in view.notes]
     if rows:
-        lines += [line(header), line(tuple("-" * w for w in widths))]  # type: ignore[arg-type]
+        lines += [line(header), line(("-" * widths[0], "-" * widths[1], "-" * widths[2], "-" * widths[3]))]
         lines += [line(row) for row in rows]
     else:
         lines.append("No credit entries.")
+    scope = f" ({view.filters.describe()})" if view.filters.active else ""
     lines.append(
-        f"{log.count} entries; total {money(log.total)} "
-        f"(credits in {money(log.credits_in)}, credits out {money(log.credits_out)})"
+        f"{shown.count} entries{scope}; total {money(shown.total)} "
+        f"(credits in {money(shown.credits_in)}, credits out {money(shown.credits_out)})"
     )
+    if view.filters.active:
+        lines.append(f"All-time: {view.log.count} entries; total {money(view.log.total)}")
     return "\n".join(lines)
 
 
-def log_as_json(log: CreditLog) -> dict[str, Any]:
+def log_as_json(view: CreditView) -> dict[str, Any]:
     """Amounts as strings, so that no JSON reader turns them into floats."""
+    shown = view.shown
+    details = view.details
     return {
-        "client_id": log.client_id,
-        "count": log.count,
-        "total": money(log.total),
-        "credits_in": money(log.credits_in),
-        "credits_out": money(log.credits_out),
+        "client_id": view.client_id,
+        "client": None
+        if details is None
+        else {
+            "name": details.name,
+            "email": details.email,
+            "status": details.status,
+            "balance": None if details.credit is None else money(details.credit),
+            "currency": view.currency.code or details.currency_code or None,
+        },
+        "filters": view.filters.describe() or None,
+        "count": shown.count,
+        "total": money(shown.total),
+        "credits_in": money(shown.credits_in),
+        "credits_out": money(shown.credits_out),
+        "all_time_count": view.log.count,
+        "all_time_total": money(view.log.total),
+        "notes": list(view.notes),
         "entries": [
             {
                 "id": entry.id,
@@ -66,6 +101,6 @@ def log_as_json(log: CreditLog) -> dict[str, Any]:
                 "amount": str(entry.amount),
                 "invoice_id": entry.invoice_id,
             }
-            for entry in log.entries
+            for entry in shown.entries
         ],
     }

@@ -15,6 +15,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from bot.clients import ClientDetails, ClientMatch, Currency, client_details, client_matches, currencies
 from bot.credits import CreditLog
 from bot.settings import WhmcsSettings
 from bot.whmcs_replies import WhmcsUnavailable, check_result, credit_log
@@ -132,3 +133,17 @@ class WhmcsClient:
     def get_credits(self, client_id: int) -> CreditLog:
         reply = self._transport("GetCredits", {"clientid": str(client_id)})
         return credit_log(reply, client_id)
+
+    def get_client(self, client_id: int) -> ClientDetails:
+        body = self.call("GetClientsDetails", str(client_id), clientid=str(client_id), stats="false")
+        return client_details(body, fallback_id=client_id)
+
+    def get_client_by_email(self, email: str) -> ClientDetails:
+        return client_details(self.call("GetClientsDetails", email, email=email, stats="false"))
+
+    def search_clients(self, text: str, limit: int = 10) -> tuple[list[ClientMatch], int]:
+        """Clients whose email, first or last name, company or "first last" start with `text`."""
+        return client_matches(self.call("GetClients", text, search=text, limitnum=str(limit)))
+
+    def get_currencies(self) -> dict[int, Currency]:
+        return currencies(self.call("GetCurrencies", "currencies"))

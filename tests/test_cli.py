@@ -45,6 +45,8 @@ def test_lookup_prints_entries_and_exact_total(whmcs: FakeWhmcs, shape: str) -> 
     result = run_cli("lookup", "#42", whmcs=whmcs)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
+    assert lines[0] == "Credit log of client #42"
+    assert lines[1].startswith("date")
     assert "Refund & goodwill" in lines[3] and "0.07" in lines[3] and "#91" in lines[3]
     assert "Credit Applied to Invoice #88" in lines[4] and "-40.05" in lines[4]
     assert lines[-1] == "3 entries; total 60.12 (credits in 100.17, credits out -40.05)"
@@ -97,7 +99,7 @@ def test_plain_http_is_refused_with_advice() -> None:
 def test_invalid_client_id_is_a_usage_error() -> None:
     result = run_cli("lookup", "2147483648", "--demo")
     assert result.returncode == 2
-    assert "a client id is a number from 1 to 2147483647" in result.stderr
+    assert "client ids are whole numbers from 1 to 2,147,483,647" in result.stderr
 
 
 def test_demo_needs_no_configuration() -> None:

@@ -7,176 +7,86 @@ Bolt runs lazy functions even after an acknowledgement that already answered (he
 
 from __future__ import annotations
 
-import logging
-import secrets
-import time
-import traceback
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.access import Verdict, check_access
-from bot.blocks import Message, credit_log_message, message_problems, notice
-from bot.commands import HELP, USAGE, Invalid, LookupClient, ShowHelp, parse_command
-from bot.logs import event
-from bot.messages import denial_text, failure_text, unexpected_text
+from bot.access import Verdict
+from bot.blocks import Message, client_choices_message, credit_log_message, escape, notice
+from bot.commands import HELP, USAGE, ByEmail, ById, ClientQuery, Invalid, Lookup, parse_command
+from bot.listeners.common import Work, access, denial, finish, guarded, reply
+from bot.lookups import Choices
 from bot.services import Services
-from bot.whmcs_replies import (
-    ClientNotFound,
-    WhmcsAuthError,
-    WhmcsError,
-    WhmcsUnavailable,
-)
 
-logger = logging.getLogger("credits.command")
-PLAN = "credits_plan"
+PENDING = "credits_pending"
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What the acknowledgement decided; `client_id` is None when there is nothing left to do."""
+class Pending:
+    """A lookup the acknowledgement promised; `check_groups` when Slack must still confirm membership."""
 
-    request_id: str
-    started: float
-    client_id: int | None
-    check_groups: bool = False
+    work: Work
+    request: Lookup
+    check_groups: bool
 
 
-def outcome_of(error: WhmcsError) -> str:
-    if isinstance(error, ClientNotFound):
-        return "not_found"
-    if isinstance(error, WhmcsAuthError):
-        return "whmcs_auth"
-    if isinstance(error, WhmcsUnavailable):
-        return "whmcs_unavailable"
-    return "whmcs_error"
+def looking_up(query: ClientQuery) -> str:
+    if isinstance(query, ById):
+        return f"Looking up the credits of client #{query.client_id}…"
+    if isinstance(query, ByEmail):
+        return f"Looking up the client with email {escape(query.email)}…"
+    return f"Searching WHMCS for clients matching '{escape(query.text)}'…"
+
+
+def answer(services: Services, work: Work, request: Lookup) -> tuple[Message, str]:
+    resolved = services.lookups.resolve(request.query)
+    if isinstance(resolved, Choices):
+        if not resolved.matches:
+            return notice(f"No client matches '{escape(resolved.query)}'."), "not_found"
+        return client_choices_message(
+            resolved.query, resolved.matches, resolved.total, request.filters
+        ), "choices"
+    view = services.lookups.credit_view(resolved, request.filters)
+    work.fields.update(client=view.client_id, entries=view.shown.count)
+    return credit_log_message(view, services.links, allow_share=services.allow_share), "ok"
 
 
 def register(app: App, services: Services) -> None:
     def acknowledge(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-        plan = Plan(request_id=secrets.token_hex(6), started=time.monotonic(), client_id=None)
+        work = Work()
+        user, channel = command["user_id"], command["channel_id"]
         request = parse_command(command.get("text", ""))
-        outcome = "help"
-        if isinstance(request, ShowHelp):
-            ack(text=HELP, response_type="ephemeral")
-        elif isinstance(request, Invalid):
-            ack(text=f"Sorry, {request.problem}. {USAGE}", response_type="ephemeral")
-            outcome = "invalid"
-        elif isinstance(request, LookupClient):
-            decision = check_access(
-                services.policy,
-                services.membership,
-                command["user_id"],
-                command["channel_id"],
-                may_ask_slack=False,
-            )
+        if isinstance(request, Lookup):
+            work.fields["asked"] = command.get("text", "")[:200]
+            decision = access(services, work, user, channel, may_ask_slack=False)
             if decision.allowed or decision.verdict is Verdict.ASK_SLACK:
-                ack(text=f"Looking up the credits of client #{request.client_id}…", response_type="ephemeral")
-                context[PLAN] = Plan(
-                    plan.request_id, plan.started, request.client_id, check_groups=not decision.allowed
-                )
+                ack(text=looking_up(request.query), response_type="ephemeral")
+                context[PENDING] = Pending(work, request, check_groups=not decision.allowed)
                 return
-            ack(text=denial_text(decision.verdict, services.policy), response_type="ephemeral")
+            ack(**denial(services, decision), response_type="ephemeral")
             outcome = "denied"
-            event(
-                logger,
-                "access_denied",
-                logging.WARNING,
-                request_id=plan.request_id,
-                user=command["user_id"],
-                channel=command["channel_id"],
-                reason=decision.verdict.value,
-            )
-        finish(plan, command, outcome)
+        elif isinstance(request, Invalid):
+            ack(text=f"Sorry, {escape(request.problem)}. {USAGE}", response_type="ephemeral")
+            outcome = "invalid"
+        else:
+            ack(text=HELP, response_type="ephemeral")
+            outcome = "help"
+        finish(work, "command", user, channel, outcome)
 
     def lookup(command: dict[str, Any], context: BoltContext, respond: Respond) -> None:
-        plan: Plan | None = context.get(PLAN)
-        if plan is None or plan.client_id is None:
+        pending: Pending | None = context.get(PENDING)
+        if pending is None:
             return
-        if plan.check_groups:
-            decision = check_access(
-                services.policy,
-                services.membership,
-                command["user_id"],
-                command["channel_id"],
-                may_ask_slack=True,
-            )
+        work, user, channel = pending.work, command["user_id"], command["channel_id"]
+        if pending.check_groups:
+            decision = access(services, work, user, channel, may_ask_slack=True)
             if not decision.allowed:
-                event(
-                    logger,
-                    "access_denied",
-                    logging.WARNING,
-                    request_id=plan.request_id,
-                    user=command["user_id"],
-                    channel=command["channel_id"],
-                    reason=decision.verdict.value,
-                )
-                reply(respond, notice(denial_text(decision.verdict, services.policy)), plan)
-                finish(plan, command, "denied", client=plan.client_id)
+                reply(respond, denial(services, decision), work)
+                finish(work, "command", user, channel, "denied")
                 return
-        whmcs_started = time.monotonic()
-        entries: int | None = None
-        try:
-            log = services.whmcs.get_credits(plan.client_id)
-            message = credit_log_message(log, services.invoice_link)
-            outcome, entries = "ok", log.count
-        except WhmcsError as error:
-            message, outcome = notice(failure_text(error, services.whmcs_timeout)), outcome_of(error)
-            event(
-                logger,
-                "whmcs_failed",
-                logging.WARNING,
-                request_id=plan.request_id,
-                kind=type(error).__name__,
-                detail=error.message[:200],
-            )
-        except Exception as error:  # the person gets a reference; the operator a one-line cause
-            message, outcome = notice(unexpected_text(plan.request_id)), "error"
-            where = traceback.extract_tb(error.__traceback__)[-1]
-            event(
-                logger,
-                "unexpected_error",
-                logging.ERROR,
-                request_id=plan.request_id,
-                kind=type(error).__name__,
-                at=f"{where.filename}:{where.lineno}",
-            )
-        whmcs_ms = round((time.monotonic() - whmcs_started) * 1000)
-        reply(respond, message, plan)
-        finish(plan, command, outcome, client=plan.client_id, entries=entries, whmcs_ms=whmcs_ms)
+        message, outcome = guarded(services, work, lambda: answer(services, work, pending.request))
+        reply(respond, message, work)
+        finish(work, "command", user, channel, outcome)
 
     app.command("/credits")(ack=acknowledge, lazy=[lookup])
-
-
-def reply(respond: Respond, message: Message, plan: Plan) -> None:
-    """Replace the "Looking up…" acknowledgement; a message Slack would refuse is logged and simplified."""
-    problems = message_problems(message)
-    if problems:
-        event(
-            logger,
-            "message_over_limits",
-            logging.ERROR,
-            request_id=plan.request_id,
-            problems="; ".join(problems),
-        )
-        message = notice(message["text"])
-    try:
-        respond(**message, response_type="ephemeral", replace_original=True)
-    except Exception as error:  # Slack unreachable or the response_url expired: nothing more to tell anyone
-        event(
-            logger, "respond_failed", logging.WARNING, request_id=plan.request_id, kind=type(error).__name__
-        )
-
-
-def finish(plan: Plan, command: dict[str, Any], outcome: str, **fields: Any) -> None:
-    event(
-        logger,
-        "command",
-        request_id=plan.request_id,
-        user=command.get("user_id"),
-        channel=command.get("channel_id"),
-        outcome=outcome,
-        total_ms=round((time.monotonic() - plan.started) * 1000),
-        **fields,
-    )

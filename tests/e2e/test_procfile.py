@@ -16,7 +16,7 @@ def test_web_line_serves_signed_commands(slack: FakeSlack, whmcs: FakeWhmcs) -> 
         reply = bot.command("42")
         assert reply.status == 200
         answer = bot.answer(reply)
-        assert "`+12.34`" in answer["blocks"][1]["fields"][0]["text"]
+        assert "`12.34`" in answer["blocks"][1]["fields"][0]["text"]
         forged = bot.command("42", secret="wrong")
         assert forged.status == 401
 

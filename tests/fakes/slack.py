@@ -28,6 +28,8 @@ class FakeSlack(LoopbackServer):
     methods: dict[str, Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    not_in_channels: set[str] = field(default_factory=set)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
@@ -83,6 +85,22 @@ class FakeSlack(LoopbackServer):
             return 200, {"ok": True, "users": self.groups[group]}
         if method == "users.info":
             return 200, {"ok": True, "user": {"id": args.get("user"), "name": "someone"}}
+        if method == "conversations.open":
+            return 200, {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("UW")}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.uploads) + 1:04d}"
+            self.uploads[file_id] = b""
+            return 200, {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = json.loads(args.get("files", "[]"))
+            return 200, {
+                "ok": True,
+                "files": [{"id": item["id"], "title": item.get("title")} for item in files],
+            }
+        if method == "chat.postMessage":
+            if args.get("channel") in self.not_in_channels:
+                return 200, {"ok": False, "error": "not_in_channel"}
+            return 200, {"ok": True, "channel": args.get("channel"), "ts": f"{time.time():.6f}"}
         return 200, {"ok": False, "error": "unknown_method"}
 
 
@@ -90,17 +108,24 @@ class _Handler(QuietHandler):
     def do_POST(self) -> None:
         owner: FakeSlack = self.server.owner  # type: ignore[attr-defined]
         raw = self.read_body()
+        path, _, query = self.path.partition("?")
+        if path.startswith("/upload/"):
+            with owner.changed:
+                owner.uploads[path.removeprefix("/upload/")] = raw
+            self.send(200, b"OK - " + str(len(raw)).encode(), "text/plain")
+            return
+        args: dict[str, Any] = {key: values[0] for key, values in parse_qs(query).items()}
         if "json" in (self.headers.get("Content-Type") or ""):
-            args: dict[str, Any] = json.loads(raw or b"{}")
+            args.update(json.loads(raw or b"{}"))
         else:
-            args = {key: values[0] for key, values in parse_qs(raw.decode()).items()}
-        if self.path.startswith("/response/"):
-            owner.record_response(self.path.removeprefix("/response/"), args)
+            args.update({key: values[0] for key, values in parse_qs(raw.decode()).items()})
+        if path.startswith("/response/"):
+            owner.record_response(path.removeprefix("/response/"), args)
             self.send(200, b"ok", "text/plain")
             return
-        if self.path.startswith("/api/"):
+        if path.startswith("/api/"):
             token = (self.headers.get("Authorization") or "").removeprefix("Bearer ") or args.get("token", "")
-            status, body = owner.call(self.path.removeprefix("/api/"), args, token)
+            status, body = owner.call(path.removeprefix("/api/"), args, token)
             self.send(status, json.dumps(body).encode(), "application/json; charset=utf-8")
             return
         self.send(404, b"not found", "text/plain")

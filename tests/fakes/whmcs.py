@@ -67,19 +67,53 @@ def flattened(reply: dict[str, Any]) -> dict[str, str]:
     return flat
 
 
+USD = {"id": 1, "code": "USD", "prefix": "$", "suffix": " USD", "format": 2, "rate": "1.00000"}
+
+
+def client(
+    client_id: int,
+    first: str = "Jane",
+    last: str = "Doe",
+    company: str = "Acme Ltd",
+    email: str = "jane@example.com",
+    status: str = "Active",
+    credit: str = "0.00",
+    currency: int = 1,
+    code: str = "USD",
+) -> dict[str, Any]:
+    """A client as GetClientsDetails describes it (WHMCS repeats these fields at the top level)."""
+    return {
+        "id": client_id,
+        "userid": client_id,
+        "firstname": first,
+        "lastname": last,
+        "companyname": company,
+        "email": email,
+        "status": status,
+        "credit": credit,
+        "currency": currency,
+        "currency_code": code,
+    }
+
+
 def entry(entry_id: int, day: str, description: str, amount: str | Decimal, relid: int = 0) -> dict[str, Any]:
     return {"id": entry_id, "date": day, "description": description, "amount": str(amount), "relid": relid}
 
 
 @dataclass
 class FakeWhmcs(LoopbackServer):
-    """Answers GetCredits from `credits`; `queue` replies to send next, in order, whatever was asked.
+    """Answers GetCredits from `credits`, GetClientsDetails and GetClients from `clients`, GetCurrencies
+    from `currencies`; `queue` replies to send next, in order. Actions in `denied_actions` are refused as
+    an API role without them would.
 
     Every request's form fields are recorded in `calls`. `latency` delays every answer.
     """
 
     credits: dict[int, Any] = field(default_factory=dict)
-    queued: list[Reply] = field(default_factory=list)
+    clients: dict[int, dict[str, Any]] = field(default_factory=dict)
+    currencies: list[dict[str, Any]] = field(default_factory=lambda: [USD])
+    denied_actions: set[str] = field(default_factory=set)
+    queued: list[tuple[str | None, Reply]] = field(default_factory=list)
     calls: list[dict[str, str]] = field(default_factory=list)
     latency: float = 0.0
     responder: Callable[[dict[str, str]], Reply] | None = None
@@ -94,9 +128,10 @@ class FakeWhmcs(LoopbackServer):
     def set_credits(self, client_id: int, entries: list[dict[str, Any]]) -> None:
         self.credits[client_id] = credits_reply(client_id, entries)
 
-    def queue(self, *replies: Reply) -> None:
+    def queue(self, *replies: Reply, action: str | None = "GetCredits") -> None:
+        """Send these replies, in order, to the next calls of `action` (None: of any action)."""
         with self.lock:
-            self.queued.extend(replies)
+            self.queued.extend((action, reply) for reply in replies)
 
     def actions(self, name: str) -> list[dict[str, str]]:
         return [call for call in self.calls if call.get("action") == name]
@@ -104,8 +139,10 @@ class FakeWhmcs(LoopbackServer):
     def answer(self, fields: dict[str, str]) -> Reply:
         with self.lock:
             self.calls.append(fields)
-            if self.queued:
-                return self.queued.pop(0)
+            for position, (action, reply) in enumerate(self.queued):
+                if action in (None, fields.get("action")):
+                    del self.queued[position]
+                    return reply
         if self.responder is not None:
             return self.responder(fields)
         if fields.get("identifier") != IDENTIFIER or fields.get("secret") != SECRET:
@@ -114,14 +151,76 @@ class FakeWhmcs(LoopbackServer):
             return Reply(
                 '<?xml version="1.0"?><whmcsapi><result>success</result></whmcsapi>', content_type="text/xml"
             )
-        if fields.get("action") == "GetCredits":
-            client_id = int(fields.get("clientid", "0"))
-            if client_id in self.credits:
-                return Reply(self.credits[client_id])
-            return error("Client ID Not Found")
-        return error(
-            f'Invalid Permissions: API action "{fields.get("action", "").lower()}" is not allowed', status=403
+        action = fields.get("action", "")
+        if action in self.denied_actions or action not in _ACTIONS:
+            return error(f'Invalid Permissions: API action "{action.lower()}" is not allowed', status=403)
+        return _ACTIONS[action](self, fields)
+
+    def get_credits(self, fields: dict[str, str]) -> Reply:
+        client_id = int(fields.get("clientid", "0"))
+        if client_id in self.credits:
+            return Reply(self.credits[client_id])
+        return error("Client ID Not Found")
+
+    def get_clients_details(self, fields: dict[str, str]) -> Reply:
+        if "email" in fields:
+            found = [c for c in self.clients.values() if c["email"] == fields["email"]]
+        else:
+            found = [c for cid, c in self.clients.items() if str(cid) == fields.get("clientid")]
+        if not found:
+            return error("Client Not Found")
+        return Reply({"result": "success", **found[0], "client": found[0], "stats": {}})
+
+    def get_clients(self, fields: dict[str, str]) -> Reply:
+        """WHMCS's search: the start of email, first name, last name, company or "first last"."""
+        needle = fields.get("search", "").lower()
+        found = [
+            c
+            for c in self.clients.values()
+            if any(
+                str(value).lower().startswith(needle)
+                for value in (
+                    c["email"],
+                    c["firstname"],
+                    c["lastname"],
+                    c["companyname"],
+                    f"{c['firstname']} {c['lastname']}",
+                )
+            )
+        ]
+        limit = int(fields.get("limitnum", "25"))
+        reply: dict[str, Any] = {
+            "result": "success",
+            "totalresults": len(found),
+            "startnumber": 0,
+            "numreturned": min(limit, len(found)),
+        }
+        if found:
+            reply["clients"] = {
+                "client": [
+                    {key: c[key] for key in ("id", "firstname", "lastname", "companyname", "email", "status")}
+                    | {"datecreated": "2020-01-01", "groupid": 0}
+                    for c in found[:limit]
+                ]
+            }
+        return Reply(reply)
+
+    def get_currencies(self, fields: dict[str, str]) -> Reply:
+        return Reply(
+            {
+                "result": "success",
+                "totalresults": len(self.currencies),
+                "currencies": {"currency": self.currencies},
+            }
         )
+
+
+_ACTIONS: dict[str, Callable[[FakeWhmcs, dict[str, str]], Reply]] = {
+    "GetCredits": FakeWhmcs.get_credits,
+    "GetClientsDetails": FakeWhmcs.get_clients_details,
+    "GetClients": FakeWhmcs.get_clients,
+    "GetCurrencies": FakeWhmcs.get_currencies,
+}
 
 
 class _Handler(QuietHandler):

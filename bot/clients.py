@@ -1,0 +1,151 @@
+"""Pure models of who a client is and how their money is written, parsed from WHMCS replies.
+
+GetClientsDetails repeats the client's fields at the top level and under `client`; GetClients lists
+matches under `clients.client` (the key is missing or "" when nothing matches); GetCurrencies lists
+`currencies.currency`. Ids may be integers or strings; text is stored HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from bot.whmcs_replies import WhmcsUnexpectedReply, as_decimal, as_int, as_list, as_text
+
+_SEPARATORS = {1: ("", "."), 2: (",", "."), 3: (".", ","), 4: (",", "")}
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    """WHMCS's currency settings: `format` 1 = 1234.56, 2 = 1,234.56, 3 = 1.234,56, 4 = 1,234."""
+
+    id: int = 0
+    code: str = ""
+    prefix: str = ""
+    suffix: str = ""
+    format: int = 1
+
+    def money(self, amount: Decimal, *, signed: bool = False) -> str:
+        """As WHMCS shows it, sign first: `-$10.00 USD`; `signed` adds `+` to positive amounts."""
+        thousands, decimal_mark = _SEPARATORS.get(self.format, _SEPARATORS[1])
+        places = Decimal("1") if self.format == 4 else Decimal("0.01")
+        rounded = amount.quantize(places, rounding=ROUND_HALF_UP)
+        whole, _, fraction = f"{abs(rounded):f}".partition(".")
+        grouped = f"{int(whole):,}".replace(",", thousands)
+        number = f"{grouped}{decimal_mark}{fraction}" if fraction else grouped
+        sign = "-" if rounded < 0 else ("+" if signed and rounded > 0 else "")
+        return f"{sign}{self.prefix}{number}{self.suffix}"
+
+
+PLAIN = Currency()
+
+
+@dataclass(frozen=True, slots=True)
+class ClientDetails:
+    id: int
+    firstname: str
+    lastname: str
+    companyname: str
+    email: str
+    status: str
+    credit: Decimal | None
+    currency_id: int | None
+    currency_code: str
+
+    @property
+    def name(self) -> str:
+        """`Jane Doe (Acme Ltd)`, or whichever parts exist."""
+        person = " ".join(part for part in (self.firstname, self.lastname) if part)
+        if person and self.companyname:
+            return f"{person} ({self.companyname})"
+        return person or self.companyname or self.email or f"Client #{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientMatch:
+    id: int
+    firstname: str
+    lastname: str
+    companyname: str
+    email: str
+    status: str
+
+    @property
+    def name(self) -> str:
+        return " ".join(part for part in (self.firstname, self.lastname) if part) or self.email
+
+
+def _optional_decimal(value: object, field: str) -> Decimal | None:
+    return None if value in (None, "") else as_decimal(value, field)
+
+
+def client_details(body: dict[str, Any], fallback_id: int | None = None) -> ClientDetails:
+    nested = body.get("client")
+    fields: dict[str, Any] = nested if isinstance(nested, dict) else body
+    raw_id = next(
+        (fields.get(key) for key in ("id", "userid", "client_id") if fields.get(key) not in (None, "")),
+        body.get("userid", fallback_id),
+    )
+    if raw_id is None:
+        raise WhmcsUnexpectedReply("GetClientsDetails answered without a client id")
+    currency = fields.get("currency", body.get("currency"))
+    return ClientDetails(
+        id=as_int(raw_id, "client id"),
+        firstname=as_text(fields.get("firstname")),
+        lastname=as_text(fields.get("lastname")),
+        companyname=as_text(fields.get("companyname")),
+        email=as_text(fields.get("email")),
+        status=as_text(fields.get("status")),
+        credit=_optional_decimal(fields.get("credit", body.get("credit")), "credit balance"),
+        currency_id=None if currency in (None, "") else as_int(currency, "currency"),
+        currency_code=as_text(fields.get("currency_code", body.get("currency_code"))),
+    )
+
+
+def client_matches(body: dict[str, Any]) -> tuple[list[ClientMatch], int]:
+    """The matches of a GetClients search and how many there are in all (WHMCS returns at most limitnum)."""
+    matches = []
+    for position, raw in enumerate(as_list(body.get("clients"), "client"), start=1):
+        if not isinstance(raw, dict):
+            raise WhmcsUnexpectedReply(f"client match {position} is not an object")
+        matches.append(
+            ClientMatch(
+                id=as_int(raw.get("id"), f"client match {position} id"),
+                firstname=as_text(raw.get("firstname")),
+                lastname=as_text(raw.get("lastname")),
+                companyname=as_text(raw.get("companyname")),
+                email=as_text(raw.get("email")),
+                status=as_text(raw.get("status")),
+            )
+        )
+    total = body.get("totalresults")
+    return matches, max(len(matches), as_int(total, "totalresults") if total not in (None, "") else 0)
+
+
+def currencies(body: dict[str, Any]) -> dict[int, Currency]:
+    found: dict[int, Currency] = {}
+    for position, raw in enumerate(as_list(body.get("currencies"), "currency"), start=1):
+        if not isinstance(raw, dict):
+            raise WhmcsUnexpectedReply(f"currency {position} is not an object")
+        currency_id = as_int(raw.get("id"), f"currency {position} id")
+        number_format = raw.get("format")
+        found[currency_id] = Currency(
+            id=currency_id,
+            code=as_text(raw.get("code")),
+            prefix=as_text(raw.get("prefix")),
+            suffix=as_text(raw.get("suffix")),
+            format=as_int(number_format, "currency format") if number_format not in (None, "") else 1,
+        )
+    return found
+
+
+def currency_for(details: ClientDetails | None, known: dict[int, Currency] | None) -> Currency:
+    """The client's currency from GetCurrencies; failing that its code alone; failing that plain numbers."""
+    if details is None:
+        return PLAIN
+    if known and details.currency_id in known:
+        return known[details.currency_id]
+    if details.currency_code:
+        return Currency(code=details.currency_code, suffix=f" {details.currency_code}", format=1)
+    return PLAIN

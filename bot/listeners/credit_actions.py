@@ -1,0 +1,155 @@
+"""The buttons under an answer: show a client's credits, page, export CSV privately, share a summary.
+
+Every press is acknowledged at once and checked again for the person who pressed it, so a forwarded or
+forged button gets nothing. The button's value is the whole state (`ViewRef`), so any process serves it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import (
+    EXPORT_ACTION,
+    NEWER_ACTION,
+    OLDER_ACTION,
+    SHARE_ACTION,
+    SHOW_ACTION,
+    Message,
+    credit_log_message,
+    notice,
+    summary_message,
+)
+from bot.csv_export import credit_log_csv, csv_filename
+from bot.listeners.common import Work, access, denial, finish, guarded, reply
+from bot.logs import event
+from bot.services import Services
+from bot.views import ViewRef
+
+logger = logging.getLogger("credits.command")
+STALE_BUTTON = "That button is no longer valid; run `/credits` again."
+Handler = Callable[[Services, Work, ViewRef, dict[str, Any], WebClient], tuple[Message, str, bool]]
+
+
+def show(
+    services: Services, work: Work, ref: ViewRef, body: dict[str, Any], client: WebClient
+) -> tuple[Message, str, bool]:
+    view = services.lookups.credit_view(ref.client_id, ref.filters, ref.offset)
+    work.fields.update(client=ref.client_id, entries=view.shown.count, offset=ref.offset)
+    return credit_log_message(view, services.links, allow_share=services.allow_share), "ok", True
+
+
+def export_csv(
+    services: Services, work: Work, ref: ViewRef, body: dict[str, Any], client: WebClient
+) -> tuple[Message, str, bool]:
+    """The whole (filtered) log as a file in a direct message to the person who pressed: never the channel."""
+    view = services.lookups.credit_view(ref.client_id, ref.filters)
+    shown = view.shown
+    work.fields.update(client=ref.client_id, entries=shown.count)
+    user = body["user"]["id"]
+    try:
+        dm = client.conversations_open(users=user)["channel"]["id"]
+        client.files_upload_v2(
+            channel=dm,
+            content=credit_log_csv(shown),
+            filename=csv_filename(
+                shown,
+                f"-{ref.filters.describe().replace(', ', '-').replace(' ', '-')}"
+                if ref.filters.active
+                else "",
+            ),
+            title=f"Credit log of client #{ref.client_id}",
+            initial_comment=f"Credit log of client #{ref.client_id}: {shown.count:,} entries"
+            + (f" ({ref.filters.describe()})" if ref.filters.active else "")
+            + ".",
+        )
+    except SlackApiError as error:
+        event(
+            logger,
+            "export_failed",
+            logging.WARNING,
+            request_id=work.request_id,
+            error=error.response.get("error"),
+        )
+        return (
+            notice("I couldn't send you the CSV in a direct message; try again shortly."),
+            "export_failed",
+            False,
+        )
+    return (
+        notice(f"Sent you the CSV of client #{ref.client_id} ({shown.count:,} entries) in a direct message."),
+        "exported",
+        False,
+    )
+
+
+def share(
+    services: Services, work: Work, ref: ViewRef, body: dict[str, Any], client: WebClient
+) -> tuple[Message, str, bool]:
+    """Post the summary (no entries) to the channel, on purpose, naming who shared it."""
+    if not services.allow_share:
+        return notice("Sharing is turned off for this workspace."), "denied", False
+    view = services.lookups.credit_view(ref.client_id, ref.filters)
+    channel = (body.get("channel") or {}).get("id", "")
+    work.fields.update(client=ref.client_id)
+    try:
+        client.chat_postMessage(channel=channel, **summary_message(view, services.links, body["user"]["id"]))
+    except SlackApiError as error:
+        code = error.response.get("error")
+        event(logger, "share_failed", logging.WARNING, request_id=work.request_id, error=code)
+        hint = (
+            " Invite me with `/invite @credits` first."
+            if code in ("not_in_channel", "channel_not_found")
+            else ""
+        )
+        return notice(f"I can't post in this channel.{hint}"), "share_failed", False
+    return notice("Shared the summary in this channel."), "shared", False
+
+
+def register(app: App, services: Services) -> None:
+    def handler(handle: Handler) -> Callable[..., None]:
+        def lazy(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
+            work = Work()
+            user = body.get("user", {}).get("id", "")
+            channel = (body.get("channel") or {}).get("id", "")
+            work.fields["action"] = action.get("action_id")
+            decision = access(services, work, user, channel, may_ask_slack=True)
+            if not decision.allowed:
+                reply(respond, denial(services, decision), work, replace=False)
+                finish(work, "button", user, channel, "denied")
+                return
+            ref = ViewRef.decode(action.get("value"))
+            if ref is None:
+                reply(respond, notice(STALE_BUTTON), work, replace=False)
+                finish(work, "button", user, channel, "invalid")
+                return
+            replace = handle is show
+
+            def produce() -> tuple[Message, str]:
+                nonlocal replace
+                message, outcome, replace = handle(services, work, ref, body, client)
+                return message, outcome
+
+            message, outcome = guarded(services, work, produce)
+            reply(respond, message, work, replace=replace)
+            finish(work, "button", user, channel, outcome)
+
+        return lazy
+
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    for action_id, handle in (
+        (re.compile(rf"^{SHOW_ACTION}_\d+$"), show),
+        (NEWER_ACTION, show),
+        (OLDER_ACTION, show),
+        (EXPORT_ACTION, export_csv),
+        (SHARE_ACTION, share),
+    ):
+        app.action(action_id)(ack=acknowledge, lazy=[handler(handle)])

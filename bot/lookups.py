@@ -1,0 +1,114 @@
+"""Turning a request into what the answer shows: resolve the client, fetch its log and details at once.
+
+This is the edge that sequences WHMCS calls; every decision about what the replies mean stays in the pure
+modules. The listeners (slash command and buttons) and the CLI all come through here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from bot.clients import ClientDetails, ClientMatch, Currency, currency_for
+from bot.commands import ByEmail, ById, BySearch, ClientQuery
+from bot.credits import NO_FILTERS, Filters
+from bot.views import CreditView
+from bot.whmcs import WhmcsClient
+from bot.whmcs_replies import ClientNotFound, WhmcsError, WhmcsPermissionError
+
+CURRENCIES_TTL_SECONDS = 3600.0
+SEARCH_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A search matched several clients (or none): the person picks one."""
+
+    query: str
+    matches: list[ClientMatch]
+    total: int
+
+
+class CurrencyCache:
+    """GetCurrencies rarely changes: asked at most once an hour, and a failure is not cached."""
+
+    def __init__(self, fetch: Callable[[], dict[int, Currency]], clock: Callable[[], float] = time.monotonic):
+        self._fetch = fetch
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._value: dict[int, Currency] | None = None
+        self._fetched = 0.0
+
+    def get(self) -> dict[int, Currency]:
+        with self._lock:
+            if self._value is None or self._clock() - self._fetched >= CURRENCIES_TTL_SECONDS:
+                self._value = self._fetch()
+                self._fetched = self._clock()
+            return self._value
+
+
+def missing_permission_note(error: WhmcsPermissionError, what: str) -> str:
+    return (
+        f"The bot's WHMCS API role does not allow `{error.action}`, so {what}; "
+        "a WHMCS administrator can add it to the role."
+    )
+
+
+class Lookups:
+    def __init__(self, whmcs: WhmcsClient, side_calls: Executor) -> None:
+        self.whmcs = whmcs
+        self._side_calls = side_calls
+        self._currencies = CurrencyCache(whmcs.get_currencies)
+
+    def resolve(self, query: ClientQuery) -> int | ClientDetails | Choices:
+        """The client a query names: an id, the details found by email, or the choices of a search."""
+        if isinstance(query, ById):
+            return query.client_id
+        if isinstance(query, ByEmail):
+            return self.whmcs.get_client_by_email(query.email)
+        assert isinstance(query, BySearch)
+        matches, total = self.whmcs.search_clients(query.text, SEARCH_LIMIT)
+        if len(matches) == 1 and total == 1:
+            return matches[0].id
+        return Choices(query.text, matches, total)
+
+    def credit_view(
+        self, client: int | ClientDetails, filters: Filters = NO_FILTERS, offset: int = 0
+    ) -> CreditView:
+        """GetCredits and GetClientsDetails at the same time; missing details only add a note."""
+        client_id = client if isinstance(client, int) else client.id
+        details_call = (
+            self._side_calls.submit(self.whmcs.get_client, client_id) if isinstance(client, int) else None
+        )
+        log = self.whmcs.get_credits(client_id)
+        notes: list[str] = []
+        details: ClientDetails | None = client if isinstance(client, ClientDetails) else None
+        if details_call is not None:
+            try:
+                details = details_call.result()
+            except WhmcsPermissionError as error:
+                notes.append(missing_permission_note(error, "the client's name and balance are not shown"))
+            except ClientNotFound:
+                details = None
+            except WhmcsError as error:
+                notes.append(f"The client's details could not be loaded ({type(error).__name__}).")
+        currency = currency_for(details, self._known_currencies(details, notes))
+        return CreditView(
+            log=log, filters=filters, offset=offset, details=details, currency=currency, notes=tuple(notes)
+        )
+
+    def _known_currencies(
+        self, details: ClientDetails | None, notes: list[str]
+    ) -> dict[int, Currency] | None:
+        if details is None or details.currency_id is None:
+            return None
+        try:
+            return self._currencies.get()
+        except WhmcsPermissionError as error:
+            notes.append(missing_permission_note(error, "amounts use the currency code without its format"))
+        except WhmcsError:
+            notes.append("The currency's format could not be loaded; amounts use the currency code.")
+        return None
