@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -67,8 +68,6 @@ class Reply:
     key: str
 
     def json(self) -> dict[str, Any]:
-        import json
-
         data: dict[str, Any] = json.loads(self.body)
         return data
 
@@ -101,6 +100,33 @@ class BotUnderTest:
         body, key = self.command_form(text, user, channel)
         return self.post(body, signed_headers(body, **header_options), key)
 
+    def click(self, button: dict[str, Any], user: str = ALICE, channel: str = CHANNEL) -> Reply:
+        """Press a button of an answer, as Slack sends it: a signed `block_actions` payload."""
+        key = f"act{next(_keys)}"
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0CREDITS",
+            "token": "deprecated-verification-token",
+            "container": {"type": "message", "message_ts": "1700000000.000100", "is_ephemeral": True},
+            "trigger_id": f"1.2.{key}",
+            "team": {"id": TEAM_ID, "domain": "fake"},
+            "channel": {"id": channel, "name": "billing"},
+            "response_url": self.slack.response_url(key),
+            "actions": [
+                {
+                    "action_id": button["action_id"],
+                    "block_id": "b1",
+                    "value": button.get("value", ""),
+                    "type": "button",
+                    "action_ts": "1700000001.000200",
+                    "text": button.get("text", {"type": "plain_text", "text": "button"}),
+                }
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.post(body, signed_headers(body), key)
+
     def post(self, body: str, headers: dict[str, str], key: str = "") -> Reply:
         started = time.monotonic()
         response = requests.post(self.url + "/slack/events", data=body.encode(), headers=headers, timeout=10)
@@ -128,3 +154,32 @@ def running_bot(slack: FakeSlack, whmcs: WhmcsSettings | None, **overrides: Any)
     finally:
         server.shutdown()
         server.server_close()
+
+
+def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The buttons of a message by action_id."""
+    found = {}
+    for block in message.get("blocks", []):
+        for element in block.get("elements", []) + ([block["accessory"]] if "accessory" in block else []):
+            if element.get("type") == "button":
+                found[element["action_id"]] = element
+    return found
+
+
+def all_text(message: dict[str, Any]) -> str:
+    """Every piece of text a person would read in a message, one per line."""
+    parts = [message.get("text", "")]
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "text" and isinstance(item, str):
+                    parts.append(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(message.get("blocks", []))
+    return "\n".join(parts)

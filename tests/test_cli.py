@@ -10,7 +10,17 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs, Reply, credits_reply, entry, error, flattened
+from tests.fakes.whmcs import (
+    IDENTIFIER,
+    SECRET,
+    FakeWhmcs,
+    Reply,
+    client,
+    credits_reply,
+    entry,
+    error,
+    flattened,
+)
 
 ENTRIES = [
     entry(1, "2024-03-01", "Prepaid top-up", "100.10"),
@@ -111,3 +121,37 @@ def test_demo_needs_no_configuration() -> None:
     assert json.loads(long.stdout)["count"] >= 300
     empty = run_cli("lookup", "3", "--demo")
     assert "No credit entries." in empty.stdout
+
+
+def test_lookup_by_email_search_and_filters(whmcs: FakeWhmcs) -> None:
+    whmcs.clients[42] = client(42, credit="60.12")
+    whmcs.clients[43] = client(43, first="Janet", email="janet@example.com")
+    whmcs.set_credits(42, ENTRIES)
+    by_email = run_cli("lookup", "jane@example.com", "--since", "2024-03-02", whmcs=whmcs)
+    assert by_email.returncode == 0, by_email.stderr
+    lines = by_email.stdout.splitlines()
+    assert lines[0] == "Credit log of Jane Doe (Acme Ltd) · #42 · jane@example.com · Active"
+    assert lines[1] == "Balance in WHMCS: $60.12 USD"
+    assert lines[-2] == "2 entries (since 2024-03-02); total -39.98 (credits in 0.07, credits out -40.05)"
+    assert lines[-1] == "All-time: 3 entries; total 60.12"
+    several = run_cli("lookup", "jan", whmcs=whmcs)
+    assert several.returncode == 1
+    assert "2 clients match 'jan'; look one up by its id:" in several.stderr
+    assert "#43  Janet Doe (Acme Ltd)" in several.stderr
+
+
+def test_lookup_csv_and_last(whmcs: FakeWhmcs) -> None:
+    whmcs.set_credits(42, [*ENTRIES, entry(4, "2024-03-10", "=cmd|' /C calc'!A0", "1.00")])
+    result = run_cli("lookup", "42", "--csv", "--last", "2", whmcs=whmcs)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "id,date,description,amount,invoice_id",
+        "4,2024-03-10,'=cmd|' /C calc'!A0,1.00,",
+        "3,2024-03-09,Refund & goodwill,0.07,91",
+    ]
+
+
+def test_bad_filter_is_a_usage_error() -> None:
+    result = run_cli("lookup", "1", "--demo", "--since", "2024-05-01", "--until", "2024-01-01")
+    assert result.returncode == 2
+    assert "'since' is after 'until'" in result.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -13,30 +12,12 @@ from bot.blocks import message_problems
 from bot.settings import WhmcsSettings
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, Reply, entry, error
-from tests.slack_harness import CHANNEL, MALLORY, BotUnderTest, running_bot
+from tests.slack_harness import CHANNEL, MALLORY, BotUnderTest, all_text, running_bot
 
 ENTRIES = [
     entry(1, "2024-03-01", "Prepaid top-up", "100.10"),
     entry(2, "2024-03-05", "Credit Applied to Invoice #88", "-40.05"),
 ]
-
-
-def all_text(message: dict[str, Any]) -> str:
-    parts = [message.get("text", "")]
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key == "text" and isinstance(item, str):
-                    parts.append(item)
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(message.get("blocks", []))
-    return "\n".join(parts)
 
 
 def test_listed_user_gets_a_private_summary(bot: BotUnderTest, whmcs: FakeWhmcs) -> None:
@@ -236,7 +217,7 @@ def test_a_thousand_entries_stay_within_limits_with_the_exact_total(
     assert message_problems(answer) == []
     assert "Showing 20 of 1,000 entries" in all_text(answer)
     exact = sum((Decimal(row["amount"]) for row in rows), Decimal(0))
-    assert f"`{exact:+.2f}`" in all_text(answer)
+    assert f"*Total*\n`{exact:.2f}`" in all_text(answer)
 
 
 def test_forty_concurrent_commands_with_slow_whmcs_are_all_acknowledged_and_answered(

@@ -34,4 +34,11 @@ def test_manifest_describes_what_is_served() -> None:
     assert command["url"].endswith(EVENTS_PATH)
     assert command["usage_hint"]
     assert manifest["settings"]["interactivity"]["request_url"] == command["url"]
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) >= {"commands", "usergroups:read"}
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "commands",
+        "usergroups:read",
+        "users:read",
+        "chat:write",
+        "files:write",
+        "im:write",
+    }

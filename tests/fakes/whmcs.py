@@ -113,6 +113,8 @@ class FakeWhmcs(LoopbackServer):
     clients: dict[int, dict[str, Any]] = field(default_factory=dict)
     currencies: list[dict[str, Any]] = field(default_factory=lambda: [USD])
     denied_actions: set[str] = field(default_factory=set)
+    in_flight: int = 0
+    most_in_flight: int = 0
     queued: list[tuple[str | None, Reply]] = field(default_factory=list)
     calls: list[dict[str, str]] = field(default_factory=list)
     latency: float = 0.0
@@ -232,8 +234,13 @@ class _Handler(QuietHandler):
         form = {key: values[0] for key, values in parse_qs(self.read_body().decode()).items()}
         reply = owner.answer(form)
         delay = reply.delay or owner.latency
+        with owner.lock:
+            owner.in_flight += 1
+            owner.most_in_flight = max(owner.most_in_flight, owner.in_flight)
         if delay:
             time.sleep(delay)
+        with owner.lock:
+            owner.in_flight -= 1
         try:
             self.send(reply.status, reply.encoded(), reply.content_type)
         except (BrokenPipeError, ConnectionResetError):
