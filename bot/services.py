@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.access import AccessPolicy, GroupMembership
+from bot.audit import Auditor
 from bot.blocks import AdminLinks
+from bot.limits import RateLimiter
 from bot.lookups import Lookups
 
 
@@ -16,4 +18,6 @@ class Services:
     membership: GroupMembership
     links: AdminLinks
     whmcs_timeout: float
+    audit: Auditor
+    limiter: RateLimiter
     allow_share: bool = True

@@ -102,6 +102,8 @@ class SlackSettings(BaseSettings):
     credits_allowed_usergroups: Annotated[list[str], NoDecode] = Field(default_factory=list)
     credits_allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     credits_allow_share: bool = True
+    credits_rate_limit: int = Field(default=30, ge=1, le=10_000)
+    audit_channel: str | None = None
     bot_concurrency: int = Field(default=32, ge=1, le=512)
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
@@ -133,6 +135,13 @@ class SlackSettings(BaseSettings):
     @classmethod
     def _channel_ids(cls, values: list[str]) -> list[str]:
         return _check_ids(values, ("C", "G", "D"), "Slack channel IDs such as C0123ABCD")
+
+    @field_validator("audit_channel")
+    @classmethod
+    def _audit_channel_id(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        return _check_ids([value.strip()], ("C", "G"), "a Slack channel ID such as C0123ABCD")[0]
 
     @field_validator("log_level")
     @classmethod

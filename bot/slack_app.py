@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.access import AccessPolicy, GroupMembership
+from bot.audit import Auditor
 from bot.blocks import AdminLinks
 from bot.demo import DEMO_SETTINGS, demo_transport
+from bot.limits import SlidingWindowLimiter
 from bot.listeners import credit_actions, credits_command
 from bot.lookups import Lookups
 from bot.services import Services
@@ -27,6 +30,16 @@ def slack_client(settings: SlackSettings) -> WebClient:
         base_url=settings.slack_api_url,
         timeout=SLACK_TIMEOUT_SECONDS,
     )
+
+
+def audit_poster(client: WebClient, channel: str | None) -> Callable[[str], None] | None:
+    if channel is None:
+        return None
+
+    def post(text: str) -> None:
+        client.chat_postMessage(channel=channel, text=text, unfurl_links=False, unfurl_media=False)
+
+    return post
 
 
 def build_services(slack: SlackSettings, whmcs: WhmcsSettings | None, client: WebClient) -> Services:
@@ -54,6 +67,8 @@ def build_services(slack: SlackSettings, whmcs: WhmcsSettings | None, client: We
         links=AdminLinks(whmcs_settings.admin_base),
         whmcs_timeout=whmcs_settings.whmcs_timeout,
         allow_share=slack.credits_allow_share,
+        audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
+        limiter=SlidingWindowLimiter(slack.credits_rate_limit),
     )
 
 

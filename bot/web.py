@@ -9,6 +9,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import settings as config
+from bot.audit import configure_audit_log
 from bot.logs import configure
 from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings
 from bot.slack_app import build_services, create_app, slack_client
@@ -62,5 +63,6 @@ def create_application(demo: bool = False) -> WsgiApp:
     except ConfigurationError as error:
         config.exit_with(error)
     configure(slack.log_level, json_lines=slack.log_json)
+    configure_audit_log()
     client = slack_client(slack)
     return wsgi_app(create_app(slack, build_services(slack, whmcs, client), client))

@@ -225,7 +225,8 @@ def test_forty_concurrent_commands_with_slow_whmcs_are_all_acknowledged_and_answ
 ) -> None:
     whmcs.set_credits(42, ENTRIES)
     whmcs.latency = 3.5
-    with running_bot(slack, whmcs_settings.model_copy(update={"whmcs_timeout": 10})) as bot:
+    settings = whmcs_settings.model_copy(update={"whmcs_timeout": 10})
+    with running_bot(slack, settings, credits_rate_limit=100) as bot:
         with ThreadPoolExecutor(40) as pool:
             replies = list(pool.map(lambda _: bot.command("42"), range(40)))
         assert all(reply.status == 200 for reply in replies)

@@ -1,4 +1,5 @@
-"""What every entry point shares: access checks, turning failures into one sentence, replying, logging.
+"""What every entry point shares: who asked, access and rate checks, turning failures into one sentence,
+replying, and the one operator log line and audit record per request.
 
 Each Slack request is acknowledged at once and worked on in a lazy listener; this module is the part of
 that work that does not depend on which button or command started it.
@@ -18,9 +19,11 @@ from slack_bolt import Respond
 
 from bot.access import Decision, Verdict, check_access
 from bot.blocks import Message, message_problems, notice
+from bot.limits import over_limit_text
 from bot.logs import event
 from bot.messages import denial_text, failure_text, unexpected_text
 from bot.services import Services
+from bot.views import CreditView
 from bot.whmcs_replies import ClientNotFound, WhmcsAuthError, WhmcsError, WhmcsUnavailable
 
 logger = logging.getLogger("credits.command")
@@ -28,11 +31,47 @@ logger = logging.getLogger("credits.command")
 
 @dataclass
 class Work:
-    """One request's bookkeeping: its reference, when it started, and what its log line will say."""
+    """One request: who asked what, where, its reference, when it started, and what its records will say."""
 
+    kind: str
+    user_id: str
+    channel_id: str
+    team_id: str | None = None
+    user_name: str | None = None
+    asked: str | None = None
     request_id: str = field(default_factory=lambda: secrets.token_hex(6))
     started: float = field(default_factory=time.monotonic)
     fields: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of_command(cls, command: dict[str, Any]) -> Work:
+        return cls(
+            "command",
+            command.get("user_id", ""),
+            command.get("channel_id", ""),
+            command.get("team_id"),
+            command.get("user_name"),
+            (command.get("text") or "")[:200],
+        )
+
+    @classmethod
+    def of_action(cls, body: dict[str, Any], action: dict[str, Any]) -> Work:
+        user = body.get("user") or {}
+        return cls(
+            "button",
+            user.get("id", ""),
+            (body.get("channel") or {}).get("id", ""),
+            (body.get("team") or {}).get("id") or user.get("team_id"),
+            user.get("username") or user.get("name"),
+            f"{action.get('action_id', '')} {action.get('value', '')}"[:200],
+        )
+
+
+def note_view(work: Work, view: CreditView) -> None:
+    """What the records say about the answer: which client, who they are, how many entries were shown."""
+    work.fields.update(client=view.client_id, entries=view.shown.count)
+    if view.details is not None:
+        work.fields["client_name"] = view.details.name
 
 
 def outcome_of(error: WhmcsError) -> str:
@@ -45,16 +84,18 @@ def outcome_of(error: WhmcsError) -> str:
     return "whmcs_error"
 
 
-def access(services: Services, work: Work, user: str, channel: str, *, may_ask_slack: bool) -> Decision:
-    decision = check_access(services.policy, services.membership, user, channel, may_ask_slack=may_ask_slack)
+def access(services: Services, work: Work, *, may_ask_slack: bool) -> Decision:
+    decision = check_access(
+        services.policy, services.membership, work.user_id, work.channel_id, may_ask_slack=may_ask_slack
+    )
     if not decision.allowed and decision.verdict is not Verdict.ASK_SLACK:
         event(
             logger,
             "access_denied",
             logging.WARNING,
             request_id=work.request_id,
-            user=user,
-            channel=channel,
+            user=work.user_id,
+            channel=work.channel_id,
             reason=decision.verdict.value,
         )
     return decision
@@ -62,6 +103,22 @@ def access(services: Services, work: Work, user: str, channel: str, *, may_ask_s
 
 def denial(services: Services, decision: Decision) -> Message:
     return notice(denial_text(decision.verdict, services.policy))
+
+
+def over_limit(services: Services, work: Work) -> Message | None:
+    """Counts one lookup against the person's limit; the refusal to send when they are over it."""
+    verdict = services.limiter.acquire(work.user_id)
+    if verdict.allowed:
+        return None
+    event(
+        logger,
+        "rate_limited",
+        logging.WARNING,
+        request_id=work.request_id,
+        user=work.user_id,
+        retry_after_s=round(verdict.retry_after),
+    )
+    return notice(over_limit_text(services.limiter.limit, verdict.retry_after))
 
 
 def guarded(
@@ -116,15 +173,31 @@ def reply(respond: Respond, message: Message, work: Work, *, replace: bool = Tru
         )
 
 
-def finish(work: Work, kind: str, user: str | None, channel: str | None, outcome: str) -> None:
-    """The one structured line per command or button press."""
+def finish(services: Services, work: Work, outcome: str) -> None:
+    """The one operator line and the one audit record per command or button press."""
     event(
         logger,
-        kind,
+        work.kind,
         request_id=work.request_id,
-        user=user,
-        channel=channel,
+        user=work.user_id,
+        channel=work.channel_id,
         outcome=outcome,
         total_ms=round((time.monotonic() - work.started) * 1000),
         **work.fields,
+    )
+    services.audit.record(
+        {
+            "request_id": work.request_id,
+            "kind": work.kind,
+            "team_id": work.team_id,
+            "user_id": work.user_id,
+            "user_name": work.user_name,
+            "channel_id": work.channel_id,
+            "asked": work.asked,
+            "outcome": outcome,
+            "client_id": work.fields.get("client"),
+            "client_name": work.fields.get("client_name"),
+            "entries": work.fields.get("entries"),
+            "whmcs_ms": work.fields.get("whmcs_ms"),
+        }
     )

@@ -27,7 +27,7 @@ from bot.blocks import (
     summary_message,
 )
 from bot.csv_export import credit_log_csv, csv_filename
-from bot.listeners.common import Work, access, denial, finish, guarded, reply
+from bot.listeners.common import Work, access, denial, finish, guarded, note_view, over_limit, reply
 from bot.logs import event
 from bot.services import Services
 from bot.views import ViewRef
@@ -41,7 +41,8 @@ def show(
     services: Services, work: Work, ref: ViewRef, body: dict[str, Any], client: WebClient
 ) -> tuple[Message, str, bool]:
     view = services.lookups.credit_view(ref.client_id, ref.filters, ref.offset)
-    work.fields.update(client=ref.client_id, entries=view.shown.count, offset=ref.offset)
+    note_view(work, view)
+    work.fields["offset"] = ref.offset
     return credit_log_message(view, services.links, allow_share=services.allow_share), "ok", True
 
 
@@ -51,7 +52,7 @@ def export_csv(
     """The whole (filtered) log as a file in a direct message to the person who pressed: never the channel."""
     view = services.lookups.credit_view(ref.client_id, ref.filters)
     shown = view.shown
-    work.fields.update(client=ref.client_id, entries=shown.count)
+    note_view(work, view)
     user = body["user"]["id"]
     try:
         dm = client.conversations_open(users=user)["channel"]["id"]
@@ -97,7 +98,7 @@ def share(
         return notice("Sharing is turned off for this workspace."), "denied", False
     view = services.lookups.credit_view(ref.client_id, ref.filters)
     channel = (body.get("channel") or {}).get("id", "")
-    work.fields.update(client=ref.client_id)
+    note_view(work, view)
     try:
         client.chat_postMessage(channel=channel, **summary_message(view, services.links, body["user"]["id"]))
     except SlackApiError as error:
@@ -115,32 +116,43 @@ def share(
 def register(app: App, services: Services) -> None:
     def handler(handle: Handler) -> Callable[..., None]:
         def lazy(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
-            work = Work()
-            user = body.get("user", {}).get("id", "")
-            channel = (body.get("channel") or {}).get("id", "")
-            work.fields["action"] = action.get("action_id")
-            decision = access(services, work, user, channel, may_ask_slack=True)
-            if not decision.allowed:
-                reply(respond, denial(services, decision), work, replace=False)
-                finish(work, "button", user, channel, "denied")
-                return
-            ref = ViewRef.decode(action.get("value"))
-            if ref is None:
-                reply(respond, notice(STALE_BUTTON), work, replace=False)
-                finish(work, "button", user, channel, "invalid")
-                return
-            replace = handle is show
-
-            def produce() -> tuple[Message, str]:
-                nonlocal replace
-                message, outcome, replace = handle(services, work, ref, body, client)
-                return message, outcome
-
-            message, outcome = guarded(services, work, produce)
-            reply(respond, message, work, replace=replace)
-            finish(work, "button", user, channel, outcome)
+            work = Work.of_action(body, action)
+            outcome = run(handle, work, body, action, respond, client)
+            finish(services, work, outcome)
 
         return lazy
+
+    def run(
+        handle: Handler,
+        work: Work,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+    ) -> str:
+        decision = access(services, work, may_ask_slack=True)
+        if not decision.allowed:
+            reply(respond, denial(services, decision), work, replace=False)
+            return "denied"
+        ref = ViewRef.decode(action.get("value"))
+        if ref is None:
+            reply(respond, notice(STALE_BUTTON), work, replace=False)
+            return "invalid"
+        refusal = over_limit(services, work)
+        if refusal is not None:
+            reply(respond, refusal, work, replace=False)
+            return "rate_limited"
+        work.fields["client"] = ref.client_id
+        replace = handle is show
+
+        def produce() -> tuple[Message, str]:
+            nonlocal replace
+            message, outcome, replace = handle(services, work, ref, body, client)
+            return message, outcome
+
+        message, outcome = guarded(services, work, produce)
+        reply(respond, message, work, replace=replace)
+        return outcome
 
     def acknowledge(ack: Ack) -> None:
         ack()

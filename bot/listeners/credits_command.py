@@ -15,7 +15,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from bot.access import Verdict
 from bot.blocks import Message, client_choices_message, credit_log_message, escape, notice
 from bot.commands import HELP, USAGE, ByEmail, ById, ClientQuery, Invalid, Lookup, parse_command
-from bot.listeners.common import Work, access, denial, finish, guarded, reply
+from bot.listeners.common import Work, access, denial, finish, guarded, note_view, over_limit, reply
 from bot.lookups import Choices
 from bot.services import Services
 
@@ -48,45 +48,48 @@ def answer(services: Services, work: Work, request: Lookup) -> tuple[Message, st
             resolved.query, resolved.matches, resolved.total, request.filters
         ), "choices"
     view = services.lookups.credit_view(resolved, request.filters)
-    work.fields.update(client=view.client_id, entries=view.shown.count)
+    note_view(work, view)
     return credit_log_message(view, services.links, allow_share=services.allow_share), "ok"
 
 
 def register(app: App, services: Services) -> None:
     def acknowledge(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-        work = Work()
-        user, channel = command["user_id"], command["channel_id"]
+        work = Work.of_command(command)
         request = parse_command(command.get("text", ""))
         if isinstance(request, Lookup):
-            work.fields["asked"] = command.get("text", "")[:200]
-            decision = access(services, work, user, channel, may_ask_slack=False)
+            decision = access(services, work, may_ask_slack=False)
             if decision.allowed or decision.verdict is Verdict.ASK_SLACK:
-                ack(text=looking_up(request.query), response_type="ephemeral")
-                context[PENDING] = Pending(work, request, check_groups=not decision.allowed)
-                return
-            ack(**denial(services, decision), response_type="ephemeral")
-            outcome = "denied"
+                refusal = over_limit(services, work)
+                if refusal is None:
+                    ack(text=looking_up(request.query), response_type="ephemeral")
+                    context[PENDING] = Pending(work, request, check_groups=not decision.allowed)
+                    return
+                ack(**refusal, response_type="ephemeral")
+                outcome = "rate_limited"
+            else:
+                ack(**denial(services, decision), response_type="ephemeral")
+                outcome = "denied"
         elif isinstance(request, Invalid):
             ack(text=f"Sorry, {escape(request.problem)}. {USAGE}", response_type="ephemeral")
             outcome = "invalid"
         else:
             ack(text=HELP, response_type="ephemeral")
             outcome = "help"
-        finish(work, "command", user, channel, outcome)
+        finish(services, work, outcome)
 
-    def lookup(command: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    def lookup(context: BoltContext, respond: Respond) -> None:
         pending: Pending | None = context.get(PENDING)
         if pending is None:
             return
-        work, user, channel = pending.work, command["user_id"], command["channel_id"]
+        work = pending.work
         if pending.check_groups:
-            decision = access(services, work, user, channel, may_ask_slack=True)
+            decision = access(services, work, may_ask_slack=True)
             if not decision.allowed:
                 reply(respond, denial(services, decision), work)
-                finish(work, "command", user, channel, "denied")
+                finish(services, work, "denied")
                 return
         message, outcome = guarded(services, work, lambda: answer(services, work, pending.request))
         reply(respond, message, work)
-        finish(work, "command", user, channel, outcome)
+        finish(services, work, outcome)
 
     app.command("/credits")(ack=acknowledge, lazy=[lookup])
