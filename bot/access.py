@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from bot.shared_state import MemoryStore, Store
+
 logger = logging.getLogger(__name__)
 
 MEMBERSHIP_FRESH_SECONDS = 300.0
@@ -63,63 +65,71 @@ class AccessPolicy:
         return Decision(Verdict.NOT_ALLOWED)
 
 
-@dataclass
-class _Cached:
-    members: frozenset[str]
-    fetched: float
-
-
 class GroupMembership:
-    """Members of Slack user groups, cached for 5 minutes per group.
+    """Members of Slack user groups, cached for 5 minutes per group (shared by all processes with Redis).
 
-    Slack allows usergroups.users.list about 20 times a minute, so concurrent askers for the same group wait
-    for one call. When Slack fails, an answer up to 30 minutes old is used; older than that, the group is
-    unknown and the policy denies.
+    Slack allows usergroups.users.list about 20 times a minute, so concurrent askers for the same group in a
+    process wait for one call. When Slack fails, an answer up to 30 minutes old is used; older than that, the
+    group is unknown and the policy denies.
     """
 
-    def __init__(self, fetch: Callable[[str], frozenset[str]], clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        fetch: Callable[[str], frozenset[str]],
+        store: Store | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._fetch = fetch
+        self._store: Store = store if store is not None else MemoryStore()
         self._clock = clock
-        self._cache: dict[str, _Cached] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+
+    def _cached(self, group: str) -> tuple[frozenset[str], float] | None:
+        value = self._store.get(f"group:{group}")
+        if not isinstance(value, dict):
+            return None
+        return frozenset(value["members"]), float(value["fetched"])
 
     def fresh(self, groups: tuple[str, ...]) -> dict[str, frozenset[str] | None]:
         """What is known without asking Slack: fresh cache entries only."""
         now = self._clock()
-        return {
-            group: cached.members
-            for group in groups
-            if (cached := self._cache.get(group)) and now - cached.fetched < MEMBERSHIP_FRESH_SECONDS
-        }
+        known: dict[str, frozenset[str] | None] = {}
+        for group in groups:
+            cached = self._cached(group)
+            if cached and now - cached[1] < MEMBERSHIP_FRESH_SECONDS:
+                known[group] = cached[0]
+        return known
 
     def ask(self, group: str) -> frozenset[str] | None:
         """Members of `group`, from Slack when the cache is stale; None when nobody can say."""
         with self._guard:
             lock = self._locks.setdefault(group, threading.Lock())
         with lock:
-            cached = self._cache.get(group)
+            cached = self._cached(group)
             now = self._clock()
-            if cached and now - cached.fetched < MEMBERSHIP_FRESH_SECONDS:
-                return cached.members
+            if cached and now - cached[1] < MEMBERSHIP_FRESH_SECONDS:
+                return cached[0]
             try:
                 members = self._fetch(group)
             except Exception as error:  # any failure to ask Slack is the same to the policy: not known
-                if cached and now - cached.fetched < MEMBERSHIP_FALLBACK_SECONDS:
+                if cached and now - cached[1] < MEMBERSHIP_FALLBACK_SECONDS:
                     logger.warning(
                         "usergroup %s: Slack failed (%s); using the answer from %ds ago",
                         group,
                         type(error).__name__,
-                        now - cached.fetched,
+                        now - cached[1],
                     )
-                    return cached.members
+                    return cached[0]
                 logger.warning(
                     "usergroup %s: Slack failed (%s) and nothing is cached; denying",
                     group,
                     type(error).__name__,
                 )
                 return None
-            self._cache[group] = _Cached(members, now)
+            self._store.put(
+                f"group:{group}", {"members": sorted(members), "fetched": now}, MEMBERSHIP_FALLBACK_SECONDS
+            )
             return members
 
 

@@ -7,14 +7,14 @@ modules. The listeners (slash command and buttons) and the CLI all come through 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from bot.clients import ClientDetails, ClientMatch, Currency, currency_for
 from bot.commands import ByEmail, ById, BySearch, ClientQuery
 from bot.credits import NO_FILTERS, Filters
+from bot.shared_state import MemoryStore, Store
 from bot.views import CreditView
 from bot.whmcs import WhmcsClient
 from bot.whmcs_replies import ClientNotFound, WhmcsError, WhmcsPermissionError
@@ -33,21 +33,26 @@ class Choices:
 
 
 class CurrencyCache:
-    """GetCurrencies rarely changes: asked at most once an hour, and a failure is not cached."""
+    """GetCurrencies rarely changes: asked at most once an hour (per Redis, or per process).
 
-    def __init__(self, fetch: Callable[[], dict[int, Currency]], clock: Callable[[], float] = time.monotonic):
+    A failure is not kept, so the next lookup asks again.
+    """
+
+    def __init__(self, fetch: Callable[[], dict[int, Currency]], store: Store | None = None) -> None:
         self._fetch = fetch
-        self._clock = clock
+        self._store: Store = store if store is not None else MemoryStore()
         self._lock = threading.Lock()
-        self._value: dict[int, Currency] | None = None
-        self._fetched = 0.0
 
     def get(self) -> dict[int, Currency]:
         with self._lock:
-            if self._value is None or self._clock() - self._fetched >= CURRENCIES_TTL_SECONDS:
-                self._value = self._fetch()
-                self._fetched = self._clock()
-            return self._value
+            cached = self._store.get("currencies")
+            if isinstance(cached, list):
+                return {int(item["id"]): Currency(**item) for item in cached}
+            fresh = self._fetch()
+            self._store.put(
+                "currencies", [asdict(currency) for currency in fresh.values()], CURRENCIES_TTL_SECONDS
+            )
+            return fresh
 
 
 def missing_permission_note(error: WhmcsPermissionError, what: str) -> str:
@@ -58,10 +63,10 @@ def missing_permission_note(error: WhmcsPermissionError, what: str) -> str:
 
 
 class Lookups:
-    def __init__(self, whmcs: WhmcsClient, side_calls: Executor) -> None:
+    def __init__(self, whmcs: WhmcsClient, side_calls: Executor, store: Store | None = None) -> None:
         self.whmcs = whmcs
         self._side_calls = side_calls
-        self._currencies = CurrencyCache(whmcs.get_currencies)
+        self._currencies = CurrencyCache(whmcs.get_currencies, store)
 
     def resolve(self, query: ClientQuery) -> int | ClientDetails | Choices:
         """The client a query names: an id, the details found by email, or the choices of a search."""

@@ -104,6 +104,8 @@ class SlackSettings(BaseSettings):
     credits_allow_share: bool = True
     credits_rate_limit: int = Field(default=30, ge=1, le=10_000)
     audit_channel: str | None = None
+    redis_url: SecretStr | None = None
+    redis_verify_tls: bool = True
     bot_concurrency: int = Field(default=32, ge=1, le=512)
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
@@ -136,6 +138,15 @@ class SlackSettings(BaseSettings):
     def _channel_ids(cls, values: list[str]) -> list[str]:
         return _check_ids(values, ("C", "G", "D"), "Slack channel IDs such as C0123ABCD")
 
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_scheme(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// (TLS) or unix://")
+        return value
+
     @field_validator("audit_channel")
     @classmethod
     def _audit_channel_id(cls, value: str | None) -> str | None:
@@ -167,7 +178,8 @@ class SlackSettings(BaseSettings):
             )
 
     def secret_values(self) -> list[str]:
-        return [self.slack_bot_token.get_secret_value(), self.slack_signing_secret.get_secret_value()]
+        values = [self.slack_bot_token.get_secret_value(), self.slack_signing_secret.get_secret_value()]
+        return values + ([self.redis_url.get_secret_value()] if self.redis_url else [])
 
 
 def _check_ids(values: list[str], prefixes: tuple[str, ...], expected: str) -> list[str]:

@@ -13,11 +13,12 @@ from bot.access import AccessPolicy, GroupMembership
 from bot.audit import Auditor
 from bot.blocks import AdminLinks
 from bot.demo import DEMO_SETTINGS, demo_transport
-from bot.limits import SlidingWindowLimiter
+from bot.limits import RateLimiter, SlidingWindowLimiter
 from bot.listeners import credit_actions, credits_command
 from bot.lookups import Lookups
 from bot.services import Services
 from bot.settings import SlackSettings, WhmcsSettings
+from bot.shared_state import MemoryStore, RedisRateLimiter, RedisStore, Store, connect
 from bot.whmcs import HttpTransport, WhmcsClient
 
 logger = logging.getLogger(__name__)
@@ -42,11 +43,23 @@ def audit_poster(client: WebClient, channel: str | None) -> Callable[[str], None
     return post
 
 
+def shared_state(slack: SlackSettings) -> tuple[Store, RateLimiter]:
+    """Redis when REDIS_URL is set, so that every web process shares one limit and one cache."""
+    if slack.redis_url is None:
+        return MemoryStore(), SlidingWindowLimiter(slack.credits_rate_limit)
+    client = connect(
+        slack.redis_url.get_secret_value(),
+        verify_tls=slack.redis_verify_tls,
+        pool_size=2 * slack.bot_concurrency + 16,
+    )
+    return RedisStore(client), RedisRateLimiter(client, slack.credits_rate_limit)
+
+
 def build_services(slack: SlackSettings, whmcs: WhmcsSettings | None, client: WebClient) -> Services:
     """`whmcs=None` answers from the bundled demo data.
 
-    Side calls (client details next to the credit log) get their own pool of the same size as the lookup
-    pool, so a lookup never waits for a thread that another lookup holds.
+    Side calls (client details next to the credit log, audit channel posts) get their own pool of the same
+    size as the lookup pool, so a lookup never waits for a thread that another lookup holds.
     """
 
     def group_members(group: str) -> frozenset[str]:
@@ -56,19 +69,20 @@ def build_services(slack: SlackSettings, whmcs: WhmcsSettings | None, client: We
     whmcs_settings = whmcs or DEMO_SETTINGS
     transport = demo_transport if whmcs is None else HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
     side_calls = ThreadPoolExecutor(slack.bot_concurrency, thread_name_prefix="whmcs-side")
+    store, limiter = shared_state(slack)
     return Services(
-        lookups=Lookups(WhmcsClient(transport), side_calls),
+        lookups=Lookups(WhmcsClient(transport), side_calls, store),
         policy=AccessPolicy(
             users=frozenset(slack.credits_allowed_users),
             groups=tuple(slack.credits_allowed_usergroups),
             channels=frozenset(slack.credits_allowed_channels),
         ),
-        membership=GroupMembership(group_members),
+        membership=GroupMembership(group_members, store),
         links=AdminLinks(whmcs_settings.admin_base),
         whmcs_timeout=whmcs_settings.whmcs_timeout,
         allow_share=slack.credits_allow_share,
         audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
-        limiter=SlidingWindowLimiter(slack.credits_rate_limit),
+        limiter=limiter,
     )
 
 

@@ -1,0 +1,84 @@
+"""Several web processes sharing one Redis: one rate limit, one membership cache, one currency cache."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot.settings import WhmcsSettings
+from bot.shared_state import RedisRateLimiter, RedisStore
+from tests.fakes.slack import FakeSlack
+from tests.fakes.whmcs import FakeWhmcs, client, entry
+from tests.processes import free_port, procfile_web, serving_env, wait_healthy
+from tests.redis_server import redis_server
+from tests.slack_harness import BILLING_GROUP, BotUnderTest, all_text, running_bot
+
+BOB = "U0BOB"
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    with redis_server(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def jane(whmcs: FakeWhmcs) -> FakeWhmcs:
+    whmcs.clients[42] = client(42, credit="2.00")
+    whmcs.set_credits(42, [entry(1, "2024-01-01", "Top-up", "2.00")])
+    return whmcs
+
+
+def test_two_processes_share_one_limit_and_one_cache(
+    slack: FakeSlack, jane: FakeWhmcs, redis_url: str
+) -> None:
+    env = serving_env(slack, jane) | {
+        "REDIS_URL": redis_url,
+        "CREDITS_RATE_LIMIT": "3",
+        "CREDITS_ALLOWED_USERS": "",
+        "CREDITS_ALLOWED_USERGROUPS": BILLING_GROUP,
+    }
+    with procfile_web(env) as (first, first_url), procfile_web(env) as (second, second_url):
+        wait_healthy(first_url, first)
+        wait_healthy(second_url, second)
+        bots = [BotUnderTest(first_url, slack), BotUnderTest(second_url, slack)]
+        answers = [bots[n % 2].answer(bots[n % 2].command("42", user=BOB)) for n in range(3)]
+        refused = bots[1].command("42", user=BOB)
+    assert all("Jane Doe" in all_text(answer) for answer in answers)
+    assert refused.json()["text"].startswith("You've made 3 lookups in 10 minutes; try again in")
+    assert len(jane.actions("GetCredits")) == 3
+    assert len(slack.method_calls("usergroups.users.list")) == 1
+    assert len(jane.actions("GetCurrencies")) == 1
+
+
+def test_unreachable_redis_falls_back_to_the_process(
+    slack: FakeSlack, jane: FakeWhmcs, whmcs_settings: WhmcsSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    with running_bot(slack, whmcs_settings, redis_url=closed, credits_rate_limit=1) as bot:
+        answer = bot.answer(bot.command("42"))
+        refused = bot.command("42")
+    assert "Jane Doe" in all_text(answer)
+    assert refused.json()["text"].startswith("You've made 1 lookups in 10 minutes")
+    assert any("redis_unavailable" in record.getMessage() for record in caplog.records)
+
+
+def test_redis_sliding_window_and_store(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    limiter = RedisRateLimiter(client, 2, window=1.0)
+    assert limiter.acquire("U1").allowed
+    assert limiter.acquire("U1").allowed
+    refused = limiter.acquire("U1")
+    assert not refused.allowed and 0 < refused.retry_after <= 1.0
+    assert limiter.acquire("U2").allowed
+    time.sleep(1.05)
+    assert limiter.acquire("U1").allowed
+    store = RedisStore(client)
+    store.put("k", {"a": [1, 2]}, ttl=0.2)
+    assert RedisStore(client).get("k") == {"a": [1, 2]}
+    time.sleep(0.25)
+    assert RedisStore(client).get("k") is None
