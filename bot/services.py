@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.access import AccessPolicy, GroupMembership
 from bot.audit import Auditor
@@ -18,6 +20,7 @@ class Services:
     membership: GroupMembership
     links: AdminLinks
     whmcs_timeout: float
+    answer: Callable[[str, dict[str, Any]], None]
     audit: Auditor
     limiter: RateLimiter
     allow_share: bool = True

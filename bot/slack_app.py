@@ -19,6 +19,7 @@ from bot.lookups import Lookups
 from bot.services import Services
 from bot.settings import SlackSettings, WhmcsSettings
 from bot.shared_state import MemoryStore, RedisRateLimiter, RedisStore, Store, connect
+from bot.slack_responses import ResponseUrlPoster
 from bot.whmcs import HttpTransport, WhmcsClient
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def build_services(slack: SlackSettings, whmcs: WhmcsSettings | None, client: We
         links=AdminLinks(whmcs_settings.admin_base),
         whmcs_timeout=whmcs_settings.whmcs_timeout,
         allow_share=slack.credits_allow_share,
+        answer=ResponseUrlPoster(slack.bot_concurrency),
         audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
         limiter=limiter,
     )

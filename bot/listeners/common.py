@@ -15,14 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt import Respond
-
 from bot.access import Decision, Verdict, check_access
 from bot.blocks import Message, message_problems, notice
 from bot.limits import over_limit_text
 from bot.logs import event
 from bot.messages import denial_text, failure_text, unexpected_text
 from bot.services import Services
+from bot.slack_responses import ResponseUrlError
 from bot.views import CreditView
 from bot.whmcs_replies import ClientNotFound, WhmcsAuthError, WhmcsError, WhmcsUnavailable
 
@@ -39,6 +38,7 @@ class Work:
     team_id: str | None = None
     user_name: str | None = None
     asked: str | None = None
+    response_url: str = ""
     request_id: str = field(default_factory=lambda: secrets.token_hex(6))
     started: float = field(default_factory=time.monotonic)
     fields: dict[str, Any] = field(default_factory=dict)
@@ -52,6 +52,7 @@ class Work:
             command.get("team_id"),
             command.get("user_name"),
             (command.get("text") or "")[:200],
+            command.get("response_url", ""),
         )
 
     @classmethod
@@ -64,6 +65,7 @@ class Work:
             (body.get("team") or {}).get("id") or user.get("team_id"),
             user.get("username") or user.get("name"),
             f"{action.get('action_id', '')} {action.get('value', '')}"[:200],
+            body.get("response_url", ""),
         )
 
 
@@ -153,7 +155,7 @@ def guarded(
         work.fields["whmcs_ms"] = round((time.monotonic() - whmcs_started) * 1000)
 
 
-def reply(respond: Respond, message: Message, work: Work, *, replace: bool = True) -> None:
+def reply(services: Services, message: Message, work: Work, *, replace: bool = True) -> None:
     """Answer through the request's response_url; a message Slack would refuse is logged and simplified."""
     problems = message_problems(message)
     if problems:
@@ -166,11 +168,11 @@ def reply(respond: Respond, message: Message, work: Work, *, replace: bool = Tru
         )
         message = notice(message["text"])
     try:
-        respond(**message, response_type="ephemeral", replace_original=replace)
-    except Exception as error:  # Slack unreachable or the response_url expired: nothing more to tell anyone
-        event(
-            logger, "respond_failed", logging.WARNING, request_id=work.request_id, kind=type(error).__name__
+        services.answer(
+            work.response_url, {**message, "response_type": "ephemeral", "replace_original": replace}
         )
+    except ResponseUrlError as error:  # Slack unreachable or the response_url used up: nobody left to tell
+        event(logger, "respond_failed", logging.WARNING, request_id=work.request_id, reason=str(error))
 
 
 def finish(services: Services, work: Work, outcome: str) -> None:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -115,9 +115,9 @@ def share(
 
 def register(app: App, services: Services) -> None:
     def handler(handle: Handler) -> Callable[..., None]:
-        def lazy(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        def lazy(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
             work = Work.of_action(body, action)
-            outcome = run(handle, work, body, action, respond, client)
+            outcome = run(handle, work, body, action, client)
             finish(services, work, outcome)
 
         return lazy
@@ -127,20 +127,19 @@ def register(app: App, services: Services) -> None:
         work: Work,
         body: dict[str, Any],
         action: dict[str, Any],
-        respond: Respond,
         client: WebClient,
     ) -> str:
         decision = access(services, work, may_ask_slack=True)
         if not decision.allowed:
-            reply(respond, denial(services, decision), work, replace=False)
+            reply(services, denial(services, decision), work, replace=False)
             return "denied"
         ref = ViewRef.decode(action.get("value"))
         if ref is None:
-            reply(respond, notice(STALE_BUTTON), work, replace=False)
+            reply(services, notice(STALE_BUTTON), work, replace=False)
             return "invalid"
         refusal = over_limit(services, work)
         if refusal is not None:
-            reply(respond, refusal, work, replace=False)
+            reply(services, refusal, work, replace=False)
             return "rate_limited"
         work.fields["client"] = ref.client_id
         replace = handle is show
@@ -151,7 +150,7 @@ def register(app: App, services: Services) -> None:
             return message, outcome
 
         message, outcome = guarded(services, work, produce)
-        reply(respond, message, work, replace=replace)
+        reply(services, message, work, replace=replace)
         return outcome
 
     def acknowledge(ack: Ack) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext
 
 from bot.access import Verdict
 from bot.blocks import Message, client_choices_message, credit_log_message, escape, notice
@@ -77,7 +77,7 @@ def register(app: App, services: Services) -> None:
             outcome = "help"
         finish(services, work, outcome)
 
-    def lookup(context: BoltContext, respond: Respond) -> None:
+    def lookup(context: BoltContext) -> None:
         pending: Pending | None = context.get(PENDING)
         if pending is None:
             return
@@ -85,11 +85,11 @@ def register(app: App, services: Services) -> None:
         if pending.check_groups:
             decision = access(services, work, may_ask_slack=True)
             if not decision.allowed:
-                reply(respond, denial(services, decision), work)
+                reply(services, denial(services, decision), work)
                 finish(services, work, "denied")
                 return
         message, outcome = guarded(services, work, lambda: answer(services, work, pending.request))
-        reply(respond, message, work)
+        reply(services, message, work)
         finish(services, work, outcome)
 
     app.command("/credits")(ack=acknowledge, lazy=[lookup])

@@ -1,0 +1,103 @@
+"""What one answer through a response_url costs: Bolt's per-call webhook client against a pooled session.
+
+Both post the same message to the loopback Slack, over plain HTTP and over TLS with a throwaway
+self-signed certificate (Slack's response URLs are https, so every new connection costs a TLS handshake).
+
+    python -m benchmarks.respond [--posts 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ssl
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from slack_sdk.webhook import WebhookClient
+
+from bot.slack_responses import ResponseUrlPoster
+from tests.fakes.slack import FakeSlack
+
+MESSAGE = {
+    "text": "Credits of client #42: 2 entries, total 60.05",
+    "response_type": "ephemeral",
+    "replace_original": True,
+}
+
+
+def timed(post: Callable[[], object], posts: int) -> list[float]:
+    samples = []
+    for _ in range(posts):
+        started = time.perf_counter()
+        post()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    certificate, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(certificate),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return certificate, key
+
+
+def measure(slack: FakeSlack, posts: int, ca_bundle: str | None) -> dict[str, list[float]]:
+    url = slack.response_url("bench")
+    client_tls = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None
+    poster = ResponseUrlPoster(pool_size=4, ca_bundle=ca_bundle)
+    return {
+        "Bolt respond(): a new WebhookClient per answer": timed(
+            lambda: WebhookClient(url, ssl=client_tls).send_dict(MESSAGE), posts
+        ),
+        "pooled requests.Session (keep-alive)": timed(lambda: poster(url, MESSAGE), posts),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Cost of one answer through a response_url")
+    parser.add_argument("--posts", type=int, default=300)
+    args = parser.parse_args()
+    print(f"{args.posts} answers each to a loopback response_url\n")
+    print("| transport | how | median ms | p99 ms |")
+    print("|---|---|---:|---:|")
+    with tempfile.TemporaryDirectory() as folder:
+        certificate, key = self_signed(Path(folder))
+        server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_tls.load_cert_chain(certificate, key)
+        for transport, tls in (("http", None), ("https", server_tls)):
+            slack = FakeSlack()
+            slack.tls = tls
+            with slack:
+                rows = measure(slack, args.posts, str(certificate) if tls else None)
+            for name, samples in rows.items():
+                ordered = sorted(samples)
+                p99 = ordered[int(0.99 * (len(ordered) - 1))]
+                print(f"| {transport} | {name} | {statistics.median(samples):.2f} | {p99:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
