@@ -118,7 +118,13 @@ def test_connection_refused_is_unavailable() -> None:
         client_for(settings).get_credits(1)
 
 
-def test_unknown_host_is_a_dns_failure() -> None:
+def test_unknown_host_is_a_dns_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The resolver answers "no such host" here without a query leaving the machine."""
+
+    def no_such_host(*args: object, **kwargs: object) -> object:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
     settings = WhmcsSettings(
         whmcs_url="https://whmcs.invalid", whmcs_identifier="i", whmcs_secret="s", whmcs_timeout=2
     )
