@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -31,12 +32,18 @@ class QuietHandler(BaseHTTPRequestHandler):
 
 
 class LoopbackServer:
-    """Owns a ThreadingHTTPServer whose handler class can reach this object as `self.server.owner`."""
+    """Owns a ThreadingHTTPServer whose handler class can reach this object as `self.server.owner`.
+
+    Set `tls` before entering to serve HTTPS with that context (a self-signed certificate, say).
+    """
 
     handler_class: type[QuietHandler]
+    tls: ssl.SSLContext | None = None
 
     def __enter__(self) -> Self:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class)
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self._server.owner = self  # type: ignore[attr-defined]
@@ -53,4 +60,5 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
