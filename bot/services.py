@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.access import AccessPolicy, GroupMembership
 from bot.blocks import InvoiceLink
+from bot.metrics import Metrics
 from bot.whmcs import WhmcsClient
 
 
@@ -16,3 +17,4 @@ class Services:
     membership: GroupMembership
     invoice_link: InvoiceLink
     whmcs_timeout: float
+    metrics: Metrics

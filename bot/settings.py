@@ -103,6 +103,7 @@ class SlackSettings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
     log_format: Literal["json", "text"] | None = None
+    metrics_enabled: bool = False
 
     _split = field_validator(
         "credits_allowed_users", "credits_allowed_usergroups", "credits_allowed_channels", mode="before"

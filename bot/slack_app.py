@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.access import AccessPolicy, GroupMembership
 from bot.demo import DEMO_SETTINGS, demo_transport
 from bot.listeners import credits_command
+from bot.metrics import Metrics
 from bot.services import Services
 from bot.settings import SlackSettings, WhmcsSettings
 from bot.whmcs import HttpTransport, WhmcsClient
@@ -27,7 +28,9 @@ def slack_client(settings: SlackSettings) -> WebClient:
     )
 
 
-def build_services(slack: SlackSettings, whmcs: WhmcsSettings | None, client: WebClient) -> Services:
+def build_services(
+    slack: SlackSettings, whmcs: WhmcsSettings | None, client: WebClient, metrics: Metrics
+) -> Services:
     """`whmcs=None` answers from the bundled demo data."""
 
     def group_members(group: str) -> frozenset[str]:
@@ -37,7 +40,7 @@ def build_services(slack: SlackSettings, whmcs: WhmcsSettings | None, client: We
     whmcs_settings = whmcs or DEMO_SETTINGS
     transport = demo_transport if whmcs is None else HttpTransport(whmcs, pool_size=slack.bot_concurrency)
     return Services(
-        whmcs=WhmcsClient(transport),
+        whmcs=WhmcsClient(transport, observe=metrics.whmcs_call),
         policy=AccessPolicy(
             users=frozenset(slack.credits_allowed_users),
             groups=tuple(slack.credits_allowed_usergroups),
@@ -46,6 +49,7 @@ def build_services(slack: SlackSettings, whmcs: WhmcsSettings | None, client: We
         membership=GroupMembership(group_members),
         invoice_link=lambda invoice_id: whmcs_settings.admin_url(f"invoices.php?action=edit&id={invoice_id}"),
         whmcs_timeout=whmcs_settings.whmcs_timeout,
+        metrics=metrics,
     )
 
 

@@ -56,6 +56,12 @@ def outcome_of(error: WhmcsError) -> str:
 def register(app: App, services: Services) -> None:
     def acknowledge(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         plan = Plan(request_id=secrets.token_hex(6), started=time.monotonic(), client_id=None)
+        try:
+            decide(plan, ack, command, context)
+        finally:
+            services.metrics.acknowledged(time.monotonic() - plan.started)
+
+    def decide(plan: Plan, ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         request = parse_command(command.get("text", ""))
         outcome = "help"
         if isinstance(request, ShowHelp):
@@ -88,12 +94,16 @@ def register(app: App, services: Services) -> None:
                 channel=command["channel_id"],
                 reason=decision.verdict.value,
             )
-        finish(plan, command, outcome)
+        finish(services, plan, command, outcome)
 
     def lookup(command: dict[str, Any], context: BoltContext, respond: Respond) -> None:
         plan: Plan | None = context.get(PLAN)
         if plan is None or plan.client_id is None:
             return
+        with services.metrics.lookup_in_flight():
+            look_up(plan, plan.client_id, command, respond)
+
+    def look_up(plan: Plan, client_id: int, command: dict[str, Any], respond: Respond) -> None:
         if plan.check_groups:
             decision = check_access(
                 services.policy,
@@ -113,12 +123,12 @@ def register(app: App, services: Services) -> None:
                     reason=decision.verdict.value,
                 )
                 reply(respond, notice(denial_text(decision.verdict, services.policy)), plan)
-                finish(plan, command, "denied", client=plan.client_id)
+                finish(services, plan, command, "denied", client=client_id)
                 return
         whmcs_started = time.monotonic()
         entries: int | None = None
         try:
-            log = services.whmcs.get_credits(plan.client_id)
+            log = services.whmcs.get_credits(client_id)
             message = credit_log_message(log, services.invoice_link)
             outcome, entries = "ok", log.count
         except WhmcsError as error:
@@ -144,7 +154,7 @@ def register(app: App, services: Services) -> None:
             )
         whmcs_ms = round((time.monotonic() - whmcs_started) * 1000)
         reply(respond, message, plan)
-        finish(plan, command, outcome, client=plan.client_id, entries=entries, whmcs_ms=whmcs_ms)
+        finish(services, plan, command, outcome, client=client_id, entries=entries, whmcs_ms=whmcs_ms)
 
     app.command("/credits")(ack=acknowledge, lazy=[lookup])
 
@@ -169,7 +179,8 @@ def reply(respond: Respond, message: Message, plan: Plan) -> None:
         )
 
 
-def finish(plan: Plan, command: dict[str, Any], outcome: str, **fields: Any) -> None:
+def finish(services: Services, plan: Plan, command: dict[str, Any], outcome: str, **fields: Any) -> None:
+    services.metrics.command(outcome)
     event(
         logger,
         "command",
