@@ -1,4 +1,4 @@
-"""Command line: `lookup` a credit log without Slack, `serve` the Slack app."""
+"""Command line: `lookup` a credit log without Slack, `serve` the Slack app over HTTP or `socket` Mode."""
 
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve /credits over HTTP (gunicorn, as the Procfile does)")
     serve.add_argument("--demo", action="store_true", help="answer from the bundled sample data, not WHMCS")
+
+    socket = commands.add_parser("socket", help="serve /credits over Socket Mode (needs SLACK_APP_TOKEN)")
+    socket.add_argument("--demo", action="store_true", help="answer from the bundled sample data, not WHMCS")
     return parser
 
 
@@ -79,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return run_serve(args)
+        if args.command == "socket":
+            from bot import socket_mode  # Bolt and slack_sdk's socket client load only when needed
+
+            return socket_mode.run(args.demo)
         return run_lookup(args)
     except ConfigurationError as error:
         config.exit_with(error)

@@ -53,14 +53,20 @@ def build_services(
     )
 
 
-def create_app(settings: SlackSettings, services: Services, client: WebClient) -> App:
+def create_app(
+    settings: SlackSettings, services: Services, client: WebClient, *, socket_mode: bool = False
+) -> App:
     """Acknowledge in the request thread (process_before_response) and look up on a pool of
     BOT_CONCURRENCY threads, so that slow WHMCS answers never delay an acknowledgement.
+
+    The same app serves HTTP and Socket Mode. Over HTTP every request must carry Slack's signature; in
+    Socket Mode requests arrive on the WebSocket the app-level token opened, and there is nothing to sign.
     """
     settings.require_allow_rule()
     app = App(
         client=client,
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        signing_secret="" if socket_mode else settings.signing_secret(),
+        request_verification_enabled=not socket_mode,
         process_before_response=True,
         token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(settings.bot_concurrency, thread_name_prefix="lookup"),

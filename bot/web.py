@@ -82,6 +82,7 @@ def create_application(demo: bool = False) -> WsgiApp:
     """
     try:
         slack = config.load(SlackSettings)
+        slack.signing_secret()
         slack.require_allow_rule()
         whmcs = None if demo else config.load(WhmcsSettings)
     except ConfigurationError as error:
