@@ -1,4 +1,5 @@
-"""Command line: `lookup` a credit log without Slack, `serve` the Slack app over HTTP or `socket` Mode."""
+"""Command line: `lookup` a credit log without Slack, `serve` the Slack app over HTTP or `socket` Mode, and
+`check` that the settings, Slack and WHMCS are ready for it."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     socket = commands.add_parser("socket", help="serve /credits over Socket Mode (needs SLACK_APP_TOKEN)")
     socket.add_argument("--demo", action="store_true", help="answer from the bundled sample data, not WHMCS")
+
+    check = commands.add_parser("check", help="check the settings, Slack and WHMCS; exit 1 if anything fails")
+    check.add_argument("--client", type=_client_id, help="also look up this client's credits in WHMCS")
     return parser
 
 
@@ -83,9 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return run_serve(args)
         if args.command == "socket":
-            from bot import socket_mode  # Bolt and slack_sdk's socket client load only when needed
+            from bot import socket_mode  # Bolt and the Slack clients load only for the commands that use them
 
             return socket_mode.run(args.demo)
+        if args.command == "check":
+            from bot import check
+
+            return check.main(args.client)
         return run_lookup(args)
     except ConfigurationError as error:
         config.exit_with(error)
