@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot import settings as config
 from bot.access import AccessPolicy, GroupMembership
 from bot.demo import DEMO_SETTINGS, demo_transport
 from bot.listeners import credits_command
+from bot.logs import configure
 from bot.metrics import Metrics
 from bot.services import Services
-from bot.settings import SlackSettings, WhmcsSettings
+from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings
 from bot.whmcs import HttpTransport, WhmcsClient
 
 logger = logging.getLogger(__name__)
@@ -74,3 +77,38 @@ def create_app(
     )
     credits_command.register(app, services)
     return app
+
+
+@dataclass(frozen=True)
+class ServedApp:
+    settings: SlackSettings
+    app: App
+    metrics: Metrics
+
+    @property
+    def exposed_metrics(self) -> Metrics | None:
+        """What `/metrics` serves: nothing unless METRICS_ENABLED."""
+        return self.metrics if self.settings.metrics_enabled else None
+
+
+def start_app(demo: bool, *, socket_mode: bool) -> ServedApp:
+    """What the HTTP server and Socket Mode both start with: settings, logging, app, in that order.
+
+    A configuration error ends the process with one line and exit status 2, before any port is bound or
+    connection opened. `demo` answers from the bundled sample data, without WHMCS settings.
+    """
+    try:
+        slack = config.load(SlackSettings)
+        if socket_mode:
+            slack.app_token()
+        else:
+            slack.signing_secret()
+        slack.require_allow_rule()
+        whmcs = None if demo else config.load(WhmcsSettings)
+    except ConfigurationError as error:
+        config.exit_with(error)
+    configure(slack.log_level, json_lines=slack.log_json)
+    client = slack_client(slack)
+    metrics = Metrics()
+    app = create_app(slack, build_services(slack, whmcs, client, metrics), client, socket_mode=socket_mode)
+    return ServedApp(slack, app, metrics)

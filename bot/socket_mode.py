@@ -18,10 +18,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot import settings as config
 from bot.gunicorn_config import threads as REQUEST_THREADS
-from bot.logs import configure, event
-from bot.metrics import Metrics
-from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings
-from bot.slack_app import build_services, create_app, slack_client
+from bot.logs import event
+from bot.settings import ConfigurationError
+from bot.slack_app import start_app
 from bot.web import start_server, status_app
 
 logger = logging.getLogger("credits.socket")
@@ -66,18 +65,8 @@ def connect(handler: SocketModeHandler, stop: threading.Event) -> bool:
 
 
 def run(demo: bool) -> int:
-    try:
-        slack = config.load(SlackSettings)
-        app_token = slack.app_token()
-        slack.require_allow_rule()
-        whmcs = None if demo else config.load(WhmcsSettings)
-    except ConfigurationError as error:
-        config.exit_with(error)
-    configure(slack.log_level, json_lines=slack.log_json)
-    client = slack_client(slack)
-    metrics = Metrics()
-    app = create_app(slack, build_services(slack, whmcs, client, metrics), client, socket_mode=True)
-    handler = SocketModeHandler(app, app_token, concurrency=REQUEST_THREADS)
+    served = start_app(demo, socket_mode=True)
+    handler = SocketModeHandler(served.app, served.settings.app_token(), concurrency=REQUEST_THREADS)
 
     stop = threading.Event()
 
@@ -87,9 +76,9 @@ def run(demo: bool) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     status = None
-    if "port" in slack.model_fields_set:
-        exposed = metrics if slack.metrics_enabled else None
-        status = start_server(status_app(handler.client.is_connected, exposed), "0.0.0.0", slack.port)
+    if "port" in served.settings.model_fields_set:
+        routes = status_app(handler.client.is_connected, served.exposed_metrics)
+        status = start_server(routes, "0.0.0.0", served.settings.port)
     try:
         if connect(handler, stop):
             stop.wait()

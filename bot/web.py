@@ -14,11 +14,8 @@ from prometheus_client import make_wsgi_app
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot import settings as config
-from bot.logs import configure
 from bot.metrics import Metrics
-from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings
-from bot.slack_app import build_services, create_app, slack_client
+from bot.slack_app import start_app
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -76,22 +73,11 @@ def wsgi_app(app: App, metrics: Metrics | None = None) -> WsgiApp:
 
 
 def create_application(demo: bool = False) -> WsgiApp:
-    """The gunicorn entry point (`bot.web:create_application()`): settings, logging, app, in that order.
-
-    A configuration error ends the process with one line and exit status 2, before any port is bound.
+    """The gunicorn entry point (`bot.web:create_application()`); a configuration error ends the process
+    with one line and exit status 2, before any port is bound.
     """
-    try:
-        slack = config.load(SlackSettings)
-        slack.signing_secret()
-        slack.require_allow_rule()
-        whmcs = None if demo else config.load(WhmcsSettings)
-    except ConfigurationError as error:
-        config.exit_with(error)
-    configure(slack.log_level, json_lines=slack.log_json)
-    client = slack_client(slack)
-    metrics = Metrics()
-    app = create_app(slack, build_services(slack, whmcs, client, metrics), client)
-    return wsgi_app(app, metrics if slack.metrics_enabled else None)
+    served = start_app(demo, socket_mode=False)
+    return wsgi_app(served.app, served.exposed_metrics)
 
 
 class _ThreadingWsgiServer(ThreadingMixIn, WSGIServer):

@@ -101,9 +101,9 @@ def register(app: App, services: Services) -> None:
         if plan is None or plan.client_id is None:
             return
         with services.metrics.lookup_in_flight():
-            look_up(plan, plan.client_id, command, respond)
+            look_up_and_answer(plan, plan.client_id, command, respond)
 
-    def look_up(plan: Plan, client_id: int, command: dict[str, Any], respond: Respond) -> None:
+    def look_up_and_answer(plan: Plan, client_id: int, command: dict[str, Any], respond: Respond) -> None:
         if plan.check_groups:
             decision = check_access(
                 services.policy,
