@@ -12,6 +12,7 @@ import logging
 import signal
 import threading
 from types import FrameType
+from wsgiref.simple_server import WSGIServer
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
@@ -21,7 +22,7 @@ from bot.gunicorn_config import threads as REQUEST_THREADS
 from bot.logs import event
 from bot.settings import ConfigurationError
 from bot.slack_app import start_app
-from bot.web import start_server, status_app
+from bot.web import WsgiApp, start_server, status_app
 
 logger = logging.getLogger("credits.socket")
 FIRST_RETRY_SECONDS = 0.5
@@ -64,6 +65,13 @@ def connect(handler: SocketModeHandler, stop: threading.Event) -> bool:
     return False
 
 
+def serve_status(routes: WsgiApp, port: int) -> WSGIServer:
+    try:
+        return start_server(routes, "0.0.0.0", port)
+    except OSError as error:
+        raise ConfigurationError(f"cannot serve /healthz on PORT {port}: {error.strerror}") from None
+
+
 def run(demo: bool) -> int:
     served = start_app(demo, socket_mode=True)
     handler = SocketModeHandler(served.app, served.settings.app_token(), concurrency=REQUEST_THREADS)
@@ -76,10 +84,10 @@ def run(demo: bool) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     status = None
-    if "port" in served.settings.model_fields_set:
-        routes = status_app(handler.client.is_connected, served.exposed_metrics)
-        status = start_server(routes, "0.0.0.0", served.settings.port)
     try:
+        if "port" in served.settings.model_fields_set:
+            routes = status_app(handler.client.is_connected, served.exposed_metrics)
+            status = serve_status(routes, served.settings.port)
         if connect(handler, stop):
             stop.wait()
     except ConfigurationError as error:

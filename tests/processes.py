@@ -42,8 +42,9 @@ def procfile_web(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], s
 
 @contextmanager
 def procfile_process(kind: str, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """The Procfile's `kind` command with `env` and PORT set; yields the process and its base URL."""
-    port = free_port()
+    """The Procfile's `kind` command with `env` and PORT set (a free port unless `env` has one); yields the
+    process and its base URL."""
+    port = int(env.get("PORT") or free_port())
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("WHMCS_", "SLACK_", "CREDITS_"))}
     environment.update(env, PORT=str(port))
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -105,3 +106,17 @@ def test_a_wrong_app_token_stops_with_one_line_and_never_shows_it(
     assert stderr.strip().splitlines()[-1].startswith("credits-bot: configuration error:")
     assert token not in stderr + stdout
     assert "Traceback" not in stderr
+
+
+def test_a_port_in_use_stops_it_with_one_line(slack: FakeSlack, whmcs: FakeWhmcs) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with procfile_process("worker", socket_env(slack, whmcs, PORT=str(port))) as (process, _):
+            code, stderr = ended(process)
+    assert code == 2
+    assert (
+        stderr
+        == f"credits-bot: configuration error: cannot serve /healthz on PORT {port}: Address already in use\n"
+    )
