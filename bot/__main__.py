@@ -45,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     socket.add_argument("--demo", action="store_true", help="answer from the bundled sample data, not WHMCS")
 
     check = commands.add_parser("check", help="check the settings, Slack and WHMCS; exit 1 if anything fails")
-    check.add_argument("--client", type=_client_id, help="also look up this client's credits in WHMCS")
+    check.add_argument(
+        "--client", type=_client_id, help="look up this client in WHMCS (default: no one's data)"
+    )
     return parser
 
 

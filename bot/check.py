@@ -219,17 +219,18 @@ def socket_result(client: WebClient, app_token: str) -> Result:
 def whmcs_result(settings: WhmcsSettings, client_id: int | None) -> Result:
     client = WhmcsClient(HttpTransport(settings, pool_size=1))
     try:
-        log = client.get_credits(PROBE_CLIENT_ID if client_id is None else client_id)
+        entries: int | None = client.get_credits(PROBE_CLIENT_ID if client_id is None else client_id).count
     except ClientNotFound:
-        if client_id is None:
-            return passed("WHMCS: the API accepts the credentials and allows GetCredits")
-        return failed(f"WHMCS: there is no client #{client_id} (the credentials and GetCredits work)")
+        entries = None
     except WhmcsError as error:
         return failed(f"WHMCS: {explain_whmcs_failure(error, settings)}")
     if client_id is None:
         return passed("WHMCS: the API accepts the credentials and allows GetCredits")
-    entries = f"{log.count} entr{'y' if log.count == 1 else 'ies'}"
-    return passed(f"WHMCS: GetCredits for client #{client_id} works ({entries})")
+    if entries is None:
+        return failed(f"WHMCS: there is no client #{client_id} (the credentials and GetCredits work)")
+    return passed(
+        f"WHMCS: GetCredits for client #{client_id} works ({entries} entr{'y' if entries == 1 else 'ies'})"
+    )
 
 
 def run_checks(client_id: int | None) -> Iterator[Result]:

@@ -7,7 +7,6 @@ exposes them. No label carries a user, a channel or a client: the values are cou
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from contextlib import AbstractContextManager
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -32,12 +31,12 @@ WHMCS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)
 
 
 class Metrics:
-    def __init__(self, outcomes: Iterable[str] = COMMAND_OUTCOMES) -> None:
+    def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self._commands = Counter(
             "credits_commands", "/credits commands answered, by outcome", ["outcome"], registry=self.registry
         )
-        for outcome in outcomes:
+        for outcome in COMMAND_OUTCOMES:
             self._commands.labels(outcome)
         self._ack_seconds = Histogram(
             "credits_ack_seconds",
