@@ -42,7 +42,9 @@ def main() -> None:
     with FakeSlack() as slack, FakeWhmcs() as whmcs:
         whmcs.set_credits(42, [entry(i, "2024-01-01", f"entry {i}", "1.00") for i in range(1, 40)])
         whmcs.latency = args.whmcs_latency
-        with procfile_web(serving_env(slack, whmcs) | {"LOG_LEVEL": "WARNING", "CREDITS_RATE_LIMIT": "10000"}) as (process, url):
+        with procfile_web(
+            serving_env(slack, whmcs) | {"LOG_LEVEL": "WARNING", "CREDITS_RATE_LIMIT": "10000"}
+        ) as (process, url):
             startup = wait_healthy(url, process)
             bot = BotUnderTest(url, slack)
             bot.answer(bot.command("42"), timeout=30)

@@ -1,4 +1,5 @@
-"""Command line: `lookup` a credit log without Slack, `serve` the Slack app."""
+"""Command line: `lookup` a credit log without Slack, `serve` the Slack app over HTTP or `socket` Mode, and
+`check` that the settings, Slack and WHMCS are ready for it."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from urllib.parse import quote
 
 from bot import settings as config
 from bot.blocks import AdminLinks, credit_log_message
-from bot.commands import ClientQuery, Invalid, parse_client, parse_filters
+from bot.commands import ClientQuery, Invalid, parse_client, parse_client_id, parse_filters
 from bot.credits import Filters
 from bot.csv_export import credit_log_csv
 from bot.demo import DEMO_SETTINGS, demo_transport
 from bot.lookups import Choices, Lookups
-from bot.settings import ConfigurationError, WhmcsSettings
+from bot.settings import MAX_CLIENT_ID, ConfigurationError, WhmcsSettings
 from bot.text_output import log_as_json, log_as_table
 from bot.whmcs import HttpTransport, WhmcsClient
 from bot.whmcs_replies import WhmcsError
@@ -31,6 +32,15 @@ def _client(text: str) -> ClientQuery:
     if isinstance(query, Invalid):
         raise argparse.ArgumentTypeError(f"{query.problem} (give an id like 42 or #42, an email, or a name)")
     return query
+
+
+def _client_id(text: str) -> int:
+    client_id = parse_client_id(text)
+    if client_id is None:
+        raise argparse.ArgumentTypeError(
+            f"a client id is a number from 1 to {MAX_CLIENT_ID:,}, like 42 or #42"
+        )
+    return client_id
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve /credits over HTTP (gunicorn, as the Procfile does)")
     serve.add_argument("--demo", action="store_true", help="answer from the bundled sample data, not WHMCS")
+
+    socket = commands.add_parser("socket", help="serve /credits over Socket Mode (needs SLACK_APP_TOKEN)")
+    socket.add_argument("--demo", action="store_true", help="answer from the bundled sample data, not WHMCS")
+
+    check = commands.add_parser("check", help="check the settings, Slack and WHMCS; exit 1 if anything fails")
+    check.add_argument(
+        "--client", type=_client_id, help="look up this client in WHMCS (default: no one's data)"
+    )
     return parser
 
 
@@ -123,6 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return run_serve(args)
+        if args.command == "socket":
+            from bot import socket_mode  # Bolt and the Slack clients load only for the commands that use them
+
+            return socket_mode.run(args.demo)
+        if args.command == "check":
+            from bot import check
+
+            return check.main(args.client)
         return run_lookup(parser, args)
     except ConfigurationError as error:
         config.exit_with(error)

@@ -15,5 +15,15 @@ timeout = 30
 graceful_timeout = 25
 keepalive = 75
 accesslog = None
-errorlog = "-"
 loglevel = "warning"
+# gunicorn's own warnings and errors (a worker timeout, a crash) go through the root logger, which the app
+# sets up, so they come out on stdout in LOG_FORMAT like every other event.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": "INFO", "handlers": []},
+    "loggers": {
+        "gunicorn.error": {"level": "WARNING", "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+    },
+}

@@ -31,7 +31,8 @@ class TextFormatter(_Fields):
     def format(self, record: logging.LogRecord) -> str:
         pairs = " ".join(f"{key}={_text_value(value)}" for key, value in self.fields(record).items())
         stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        return f"{stamp} {record.levelname.lower()} {record.name}: {record.getMessage()} {pairs}".rstrip()
+        message = record.getMessage().replace("\r", "").replace("\n", "\\n")  # libraries log several lines
+        return f"{stamp} {record.levelname.lower()} {record.name}: {message} {pairs}".rstrip()
 
 
 def _text_value(value: object) -> str:

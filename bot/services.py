@@ -11,6 +11,7 @@ from bot.audit import Auditor
 from bot.blocks import AdminLinks
 from bot.limits import RateLimiter
 from bot.lookups import Lookups
+from bot.metrics import Metrics
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Services:
     membership: GroupMembership
     links: AdminLinks
     whmcs_timeout: float
+    metrics: Metrics
     answer: Callable[[str, dict[str, Any]], None]
     audit: Auditor
     limiter: RateLimiter

@@ -91,12 +91,17 @@ def _split_ids(value: object) -> object:
 
 
 class SlackSettings(BaseSettings):
-    """What serving `/credits` needs: Slack credentials, who may look, and how the server runs."""
+    """What serving `/credits` needs: Slack credentials, who may look, and how the server runs.
+
+    Serving over HTTP needs the signing secret, Socket Mode the app-level token; each mode asks for its own
+    (`signing_secret()`, `app_token()`) so that neither has to invent the other's.
+    """
 
     model_config = _COMMON_CONFIG
 
     slack_bot_token: SecretStr
-    slack_signing_secret: SecretStr
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     credits_allowed_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
     credits_allowed_usergroups: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -110,6 +115,7 @@ class SlackSettings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
     log_format: Literal["json", "text"] | None = None
+    metrics_enabled: bool = False
 
     _split = field_validator(
         "credits_allowed_users", "credits_allowed_usergroups", "credits_allowed_channels", mode="before"
@@ -122,6 +128,13 @@ class SlackSettings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be a URL such as https://slack.com/api/")
         return value.strip().rstrip("/") + "/"
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_level_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token (xapp-...) with the connections:write scope")
+        return value
 
     @field_validator("credits_allowed_users")
     @classmethod
@@ -177,9 +190,26 @@ class SlackSettings(BaseSettings):
                 "or CREDITS_ALLOWED_USERGROUPS (Slack user group IDs)"
             )
 
+    def signing_secret(self) -> str:
+        """Fail closed: without it, anyone could forge a signed request (an empty key signs anything)."""
+        if self.slack_signing_secret is None or not self.slack_signing_secret.get_secret_value():
+            raise ConfigurationError(
+                "SLACK_SIGNING_SECRET is not set: serving over HTTP needs it to verify that requests come "
+                "from Slack (Basic Information -> App Credentials -> Signing Secret)"
+            )
+        return self.slack_signing_secret.get_secret_value()
+
+    def app_token(self) -> str:
+        if self.slack_app_token is None:
+            raise ConfigurationError(
+                "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...) with the "
+                "connections:write scope (Basic Information -> App-Level Tokens)"
+            )
+        return self.slack_app_token.get_secret_value()
+
     def secret_values(self) -> list[str]:
-        values = [self.slack_bot_token.get_secret_value(), self.slack_signing_secret.get_secret_value()]
-        return values + ([self.redis_url.get_secret_value()] if self.redis_url else [])
+        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.redis_url]
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
 
 def _check_ids(values: list[str], prefixes: tuple[str, ...], expected: str) -> list[str]:

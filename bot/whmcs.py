@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -18,11 +20,12 @@ from urllib3.util.retry import Retry
 from bot.clients import ClientDetails, ClientMatch, Currency, client_details, client_matches, currencies
 from bot.credits import CreditLog
 from bot.settings import WhmcsSettings
-from bot.whmcs_replies import WhmcsUnavailable, check_result, credit_log
+from bot.whmcs_replies import WhmcsError, WhmcsUnavailable, check_result, credit_log
 
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = (500, 502, 503, 504)
+Result = TypeVar("Result")
 
 
 class Transport(Protocol):
@@ -42,10 +45,10 @@ def decode_reply(body: bytes, status: int) -> object:
     except (ValueError, RecursionError):
         pass
     if status >= 400:
-        raise WhmcsUnavailable(f"HTTP {status} without a JSON body")
+        raise WhmcsUnavailable(f"HTTP {status} without a JSON body", cause="http_status")
     if text.startswith("<"):
-        raise WhmcsUnavailable("answered with HTML or XML instead of JSON")
-    raise WhmcsUnavailable("answered with a body that is not JSON (truncated?)")
+        raise WhmcsUnavailable("answered with HTML or XML instead of JSON", cause="not_json")
+    raise WhmcsUnavailable("answered with a body that is not JSON (truncated?)", cause="not_json")
 
 
 class HttpTransport:
@@ -94,13 +97,13 @@ class HttpTransport:
                 self._url, data={"action": action, **self._credentials, **fields}, timeout=self._timeout
             )
         except (requests.ConnectTimeout, requests.ReadTimeout):
-            raise WhmcsUnavailable(f"no answer within {self._timeout[1]:g} s", timed_out=True) from None
-        except requests.exceptions.SSLError:
-            raise WhmcsUnavailable("TLS handshake failed (certificate not trusted?)") from None
+            raise WhmcsUnavailable(f"no answer within {self._timeout[1]:g} s", cause="timeout") from None
+        except requests.exceptions.SSLError as error:
+            raise WhmcsUnavailable(f"TLS handshake failed ({tls_reason(str(error))})", cause="tls") from None
         except requests.ConnectionError as error:
-            raise WhmcsUnavailable(_connection_reason(error)) from None
+            raise connection_failure(str(error)) from None
         except requests.RequestException as error:
-            raise WhmcsUnavailable(type(error).__name__) from None
+            raise WhmcsUnavailable(type(error).__name__, cause="connection") from None
         logger.debug(
             "whmcs call action=%s status=%s ms=%d",
             action,
@@ -110,29 +113,51 @@ class HttpTransport:
         return decode_reply(response.content, response.status_code)
 
 
-def _connection_reason(error: requests.ConnectionError) -> str:
-    text = str(error)
+def connection_failure(text: str) -> WhmcsUnavailable:
+    """Classify requests' ConnectionError text (urllib3 wraps the cause in its message)."""
     if "NameResolution" in text or "Name or service not known" in text or "getaddrinfo" in text:
-        return "the WHMCS host name could not be resolved (DNS)"
+        return WhmcsUnavailable("the WHMCS host name could not be resolved (DNS)", cause="dns")
     if "Connection refused" in text:
-        return "connection refused"
+        return WhmcsUnavailable("connection refused", cause="refused")
     if "Max retries exceeded" in text and "Retry" in text and "too many" in text:
-        return "WHMCS kept answering with server errors"
-    return "could not connect"
+        return WhmcsUnavailable("WHMCS kept answering with server errors", cause="http_status")
+    return WhmcsUnavailable("could not connect", cause="connection")
+
+
+_TLS_VERIFY = re.compile(r"certificate verify failed: ([^(']+)")
+
+
+def tls_reason(text: str) -> str:
+    """OpenSSL's reason for refusing the certificate (`self-signed certificate`, `Hostname mismatch, ...`)."""
+    found = _TLS_VERIFY.search(text)
+    if found:
+        return f"certificate not trusted: {found.group(1).strip().rstrip('.')}"
+    if "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
+        return "the server did not answer TLS: is it plain http?"
+    return "certificate not trusted?"
+
+
+WhmcsObserver = Callable[[str, float, WhmcsError | None], None]
+"""Told of every action: its name, how many seconds it took, and the WHMCS error it ended in (or None)."""
 
 
 class WhmcsClient:
     """The WHMCS actions the bot uses, over any transport (HTTP, or the bundled demo data)."""
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: Transport, observe: WhmcsObserver | None = None) -> None:
         self._transport = transport
+        self._observe = observe
 
     def call(self, action: str, client_ref: str, **fields: str) -> dict[str, Any]:
-        return check_result(self._transport(action, fields), action, client_ref)
+        return self._observed(
+            action, lambda: check_result(self._transport(action, fields), action, client_ref)
+        )
 
     def get_credits(self, client_id: int) -> CreditLog:
-        reply = self._transport("GetCredits", {"clientid": str(client_id)})
-        return credit_log(reply, client_id)
+        return self._observed(
+            "GetCredits",
+            lambda: credit_log(self._transport("GetCredits", {"clientid": str(client_id)}), client_id),
+        )
 
     def get_client(self, client_id: int) -> ClientDetails:
         body = self.call("GetClientsDetails", str(client_id), clientid=str(client_id), stats="false")
@@ -147,3 +172,15 @@ class WhmcsClient:
 
     def get_currencies(self) -> dict[int, Currency]:
         return currencies(self.call("GetCurrencies", "currencies"))
+
+    def _observed(self, action: str, work: Callable[[], Result]) -> Result:
+        started = time.monotonic()
+        try:
+            result = work()
+        except WhmcsError as error:
+            if self._observe is not None:
+                self._observe(action, time.monotonic() - started, error)
+            raise
+        if self._observe is not None:
+            self._observe(action, time.monotonic() - started, None)
+        return result

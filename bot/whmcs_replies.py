@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from bot.credits import CreditEntry, CreditLog, invoice_id_for
 
@@ -70,12 +70,22 @@ class WhmcsIpNotAllowed(WhmcsError):
         return f"WHMCS does not allow API calls from this server's IP{seen}: {self.message}"
 
 
-class WhmcsUnavailable(WhmcsError):
-    """No usable answer: down, slow, an HTML error page, truncated JSON."""
+UnavailableCause = Literal["timeout", "dns", "tls", "refused", "connection", "http_status", "not_json"]
 
-    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+
+class WhmcsUnavailable(WhmcsError):
+    """No usable answer: down, slow, an HTML error page, truncated JSON.
+
+    `cause` says which, so that `check` can give advice and metrics can count failures by kind.
+    """
+
+    def __init__(self, message: str, *, cause: UnavailableCause) -> None:
         super().__init__(message)
-        self.timed_out = timed_out
+        self.cause = cause
+
+    @property
+    def timed_out(self) -> bool:
+        return self.cause == "timeout"
 
     def __str__(self) -> str:
         return f"WHMCS is unavailable: {self.message}"
@@ -86,6 +96,20 @@ class WhmcsUnexpectedReply(WhmcsError):
 
     def __str__(self) -> str:
         return f"unexpected reply from WHMCS: {self.message}"
+
+
+def error_kind(error: WhmcsError) -> str:
+    """A short, bounded name for what went wrong, for metrics and logs."""
+    if isinstance(error, WhmcsUnavailable):
+        return error.cause
+    kinds: tuple[tuple[type[WhmcsError], str], ...] = (
+        (ClientNotFound, "client_not_found"),
+        (WhmcsAuthError, "auth"),
+        (WhmcsPermissionError, "permission"),
+        (WhmcsIpNotAllowed, "ip_not_allowed"),
+        (WhmcsUnexpectedReply, "unexpected_reply"),
+    )
+    return next((name for kind, name in kinds if isinstance(error, kind)), "other")
 
 
 _AUTH_MESSAGES = (

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +43,22 @@ def slack() -> Iterator[FakeSlack]:
 def bot(slack: FakeSlack, whmcs_settings: WhmcsSettings) -> Iterator[BotUnderTest]:
     with running_bot(slack, whmcs_settings) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def self_signed_tls(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
+    """A server TLS context with a fresh self-signed certificate, which no client trusts."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    folder: Path = tmp_path_factory.mktemp("tls")
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+    subprocess.run(
+        ["openssl", *request, "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context

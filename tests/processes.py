@@ -1,4 +1,4 @@
-"""Run the Procfile's web command as Heroku would: a subprocess on a free port with the given environment."""
+"""Run the Procfile's commands as Heroku would: a subprocess on a free port with the given environment."""
 
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ from tests.slack_harness import ALICE
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def web_command() -> str:
+def procfile_command(kind: str) -> str:
     for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            return line.removeprefix("web:").strip()
-    raise AssertionError("Procfile has no web line")
+        if line.startswith(f"{kind}:"):
+            return line.removeprefix(f"{kind}:").strip()
+    raise AssertionError(f"Procfile has no {kind} line")
 
 
 def free_port() -> int:
@@ -36,12 +36,20 @@ def free_port() -> int:
 
 @contextmanager
 def procfile_web(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    port = free_port()
+    with procfile_process("web", env) as running:
+        yield running
+
+
+@contextmanager
+def procfile_process(kind: str, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The Procfile's `kind` command with `env` and PORT set (a free port unless `env` has one); yields the
+    process and its base URL."""
+    port = int(env.get("PORT") or free_port())
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("WHMCS_", "SLACK_", "CREDITS_"))}
     environment.update(env, PORT=str(port))
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
     process = subprocess.Popen(
-        ["bash", "-c", web_command()],
+        ["bash", "-c", procfile_command(kind)],
         cwd=ROOT,
         env=environment,
         text=True,
@@ -57,16 +65,18 @@ def procfile_web(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], s
         process.wait(timeout=30)
 
 
-def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 20) -> float:
+def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 20, status: int = 200) -> float:
+    """Seconds until `/healthz` answers `status` (503: serving, but not connected to Slack)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         assert process.poll() is None, process.stderr.read() if process.stderr else "exited"
         try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+            if requests.get(url + "/healthz", timeout=1).status_code == status:
                 return time.monotonic() - started
         except requests.ConnectionError:
-            time.sleep(0.05)
-    raise AssertionError("the web process never became healthy")
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"/healthz never answered {status}")
 
 
 def serving_env(slack: FakeSlack, whmcs: FakeWhmcs) -> dict[str, str]:

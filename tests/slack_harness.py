@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import urlencode
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import requests
 from slack_sdk.signature import SignatureVerifier
 
+from bot.metrics import Metrics
 from bot.settings import SlackSettings, WhmcsSettings
 from bot.slack_app import build_services, create_app, slack_client
-from bot.web import wsgi_app
+from bot.web import start_server, wsgi_app
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack
 
 ALICE = "U0ALICE"
@@ -27,15 +25,6 @@ MALLORY = "U0MALLORY"
 BILLING_GROUP = "S0BILLING"
 CHANNEL = "C0BILLING"
 _keys = itertools.count(1)
-
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietRequests(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        return
 
 
 def slack_settings(slack: FakeSlack, **overrides: Any) -> SlackSettings:
@@ -76,6 +65,7 @@ class Reply:
 class BotUnderTest:
     url: str
     slack: FakeSlack
+    metrics: Metrics | None = None
 
     def command_form(self, text: str, user: str = ALICE, channel: str = CHANNEL) -> tuple[str, str]:
         key = f"cmd{next(_keys)}"
@@ -141,16 +131,16 @@ class BotUnderTest:
 
 @contextmanager
 def running_bot(slack: FakeSlack, whmcs: WhmcsSettings | None, **overrides: Any) -> Iterator[BotUnderTest]:
+    """The app as `create_application` builds it, `/metrics` included, on a loopback port."""
     settings = slack_settings(slack, **overrides)
     client = slack_client(settings)
-    application = wsgi_app(create_app(settings, build_services(settings, whmcs, client), client))
-    server = make_server(
-        "127.0.0.1", 0, application, server_class=_ThreadingServer, handler_class=_QuietRequests
+    metrics = Metrics()
+    application = wsgi_app(
+        create_app(settings, build_services(settings, whmcs, client, metrics), client), metrics
     )
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    server = start_server(application, "127.0.0.1", 0)
     try:
-        yield BotUnderTest(f"http://127.0.0.1:{server.server_port}", slack)
+        yield BotUnderTest(f"http://127.0.0.1:{server.server_port}", slack, metrics)
     finally:
         server.shutdown()
         server.server_close()

@@ -1,4 +1,5 @@
-"""manifest.yaml is a valid Slack app manifest and matches what the code serves."""
+"""manifest.yaml (HTTP) and manifest.socket.yaml (Socket Mode) are valid Slack app manifests that match
+what the code serves, and differ only in how Slack reaches the bot."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ def load(name: str) -> dict[str, Any]:
 
 
 @pytest.mark.skipif(not SCHEMA.exists(), reason="shared/slack-manifest-schema is not beside the project")
-def test_manifest_is_valid_against_slacks_schema() -> None:
-    jsonschema.validate(load("manifest.yaml"), json.loads(SCHEMA.read_text()))
+@pytest.mark.parametrize("name", ["manifest.yaml", "manifest.socket.yaml"])
+def test_manifest_is_valid_against_slacks_schema(name: str) -> None:
+    jsonschema.validate(load(name), json.loads(SCHEMA.read_text()))
 
 
 def test_manifest_describes_what_is_served() -> None:
@@ -42,3 +44,16 @@ def test_manifest_describes_what_is_served() -> None:
         "files:write",
         "im:write",
     }
+
+
+def test_socket_manifest_has_no_request_urls_and_otherwise_matches() -> None:
+    http, socket = load("manifest.yaml"), load("manifest.socket.yaml")
+    assert socket["settings"]["socket_mode_enabled"] is True
+    assert http["settings"]["socket_mode_enabled"] is False
+    assert "url" not in yaml.safe_dump(socket)
+    (http_command,) = http["features"]["slash_commands"]
+    http_command.pop("url")
+    assert socket["features"]["slash_commands"] == [http_command]
+    http["settings"]["interactivity"].pop("request_url")
+    http["settings"]["socket_mode_enabled"] = True
+    assert socket == http

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from decimal import Decimal
 
 import pytest
 
 from bot.settings import WhmcsSettings
-from bot.whmcs import HttpTransport, WhmcsClient
+from bot.whmcs import HttpTransport, WhmcsClient, connection_failure
 from bot.whmcs_replies import (
     ClientNotFound,
     WhmcsAuthError,
+    WhmcsError,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
     WhmcsUnavailable,
@@ -105,6 +107,7 @@ def test_a_hang_past_the_timeout_is_unavailable_and_not_retried(
     with pytest.raises(WhmcsUnavailable) as raised:
         client_for(settings).get_credits(1)
     assert raised.value.timed_out
+    assert raised.value.cause == "timeout"
     assert time.monotonic() - started < 2
     assert len(whmcs.calls) == 1
 
@@ -114,8 +117,9 @@ def test_connection_refused_is_unavailable() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings = WhmcsSettings(whmcs_url=f"http://127.0.0.1:{port}", whmcs_identifier="i", whmcs_secret="s")
-    with pytest.raises(WhmcsUnavailable, match="connection refused"):
+    with pytest.raises(WhmcsUnavailable, match="connection refused") as raised:
         client_for(settings).get_credits(1)
+    assert raised.value.cause == "refused"
 
 
 def test_unknown_host_is_a_dns_failure(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -130,3 +134,61 @@ def test_unknown_host_is_a_dns_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     with pytest.raises(WhmcsUnavailable, match="DNS"):
         client_for(settings).get_credits(1)
+
+
+def test_an_untrusted_certificate_is_a_tls_failure_saying_why(self_signed_tls: ssl.SSLContext) -> None:
+    server = FakeWhmcs()
+    server.tls = self_signed_tls
+    with server:
+        settings = WhmcsSettings(whmcs_url=server.url, whmcs_identifier=IDENTIFIER, whmcs_secret=SECRET)
+        with pytest.raises(WhmcsUnavailable) as raised:
+            client_for(settings).get_credits(1)
+    assert raised.value.cause == "tls"
+    assert raised.value.message == "TLS handshake failed (certificate not trusted: self-signed certificate)"
+    assert server.calls == []
+
+
+def test_https_to_a_plain_http_server_says_so(whmcs: FakeWhmcs) -> None:
+    settings = WhmcsSettings(
+        whmcs_url=whmcs.url.replace("http://", "https://"), whmcs_identifier=IDENTIFIER, whmcs_secret=SECRET
+    )
+    with pytest.raises(WhmcsUnavailable, match="did not answer TLS") as raised:
+        client_for(settings).get_credits(1)
+    assert raised.value.cause == "tls"
+
+
+@pytest.mark.parametrize(
+    ("text", "cause"),
+    [
+        (
+            "HTTPSConnectionPool(host='x.invalid', port=443): Max retries exceeded (Caused by "
+            "NameResolutionError(\"Failed to resolve 'x.invalid' ([Errno -2] Name or service not known)\"))",
+            "dns",
+        ),
+        ("Max retries exceeded (Caused by NewConnectionError('[Errno 111] Connection refused'))", "refused"),
+        (
+            "Max retries exceeded (Caused by ResponseError('too many 502 error responses')) Retry",
+            "http_status",
+        ),
+        ("Connection aborted.", "connection"),
+    ],
+)
+def test_connection_errors_are_classified(text: str, cause: str) -> None:
+    assert connection_failure(text).cause == cause
+
+
+def test_every_action_is_reported_with_its_duration_and_error(
+    whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings
+) -> None:
+    seen: list[tuple[str, float, WhmcsError | None]] = []
+    client = WhmcsClient(HttpTransport(whmcs_settings), observe=lambda *call: seen.append(call))
+    whmcs.set_credits(42, [entry(1, "2024-01-01", "Top-up", "1.00")])
+    whmcs.queue(Reply(whmcs.credits[42], delay=0.2), error("Authentication Failed", 403))
+    client.get_credits(42)
+    with pytest.raises(WhmcsAuthError):
+        client.get_credits(42)
+    assert [(action, type(failure)) for action, _, failure in seen] == [
+        ("GetCredits", type(None)),
+        ("GetCredits", WhmcsAuthError),
+    ]
+    assert 0.2 <= seen[0][1] < 2

@@ -16,8 +16,10 @@ from bot.whmcs_replies import (
     WhmcsError,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
+    WhmcsUnavailable,
     WhmcsUnexpectedReply,
     credit_log,
+    error_kind,
 )
 from tests.fakes.whmcs import credits_reply, entry, flattened
 
@@ -250,3 +252,20 @@ def test_any_json_is_a_log_or_a_whmcs_error(reply: Any) -> None:
     except WhmcsError:
         return
     assert log.total == sum((e.amount for e in log.entries), Decimal(0))
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (ClientNotFound("7"), "client_not_found"),
+        (WhmcsAuthError("Authentication Failed"), "auth"),
+        (WhmcsPermissionError("Invalid Permissions", "getcredits"), "permission"),
+        (WhmcsIpNotAllowed("Invalid IP 203.0.113.9", "203.0.113.9"), "ip_not_allowed"),
+        (WhmcsUnexpectedReply("no result"), "unexpected_reply"),
+        (WhmcsUnavailable("no answer within 10 s", cause="timeout"), "timeout"),
+        (WhmcsUnavailable("TLS handshake failed", cause="tls"), "tls"),
+        (WhmcsError("Something else"), "other"),
+    ],
+)
+def test_error_kinds_are_short_and_bounded(error: WhmcsError, kind: str) -> None:
+    assert error_kind(error) == kind

@@ -176,7 +176,8 @@ def reply(services: Services, message: Message, work: Work, *, replace: bool = T
 
 
 def finish(services: Services, work: Work, outcome: str) -> None:
-    """The one operator line and the one audit record per command or button press."""
+    """The one operator line, the one audit record and the metrics count per command or button press."""
+    services.metrics.command(outcome)
     event(
         logger,
         work.kind,

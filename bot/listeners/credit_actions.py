@@ -117,7 +117,8 @@ def register(app: App, services: Services) -> None:
     def handler(handle: Handler) -> Callable[..., None]:
         def lazy(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
             work = Work.of_action(body, action)
-            outcome = run(handle, work, body, action, client)
+            with services.metrics.lookup_in_flight():
+                outcome = run(handle, work, body, action, client)
             finish(services, work, outcome)
 
         return lazy

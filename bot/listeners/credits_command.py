@@ -7,6 +7,7 @@ Bolt runs lazy functions even after an acknowledgement that already answered (he
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,12 @@ def answer(services: Services, work: Work, request: Lookup) -> tuple[Message, st
 def register(app: App, services: Services) -> None:
     def acknowledge(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         work = Work.of_command(command)
+        try:
+            decide(work, ack, command, context)
+        finally:
+            services.metrics.acknowledged(time.monotonic() - work.started)
+
+    def decide(work: Work, ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         request = parse_command(command.get("text", ""))
         if isinstance(request, Lookup):
             decision = access(services, work, may_ask_slack=False)
@@ -81,6 +88,10 @@ def register(app: App, services: Services) -> None:
         pending: Pending | None = context.get(PENDING)
         if pending is None:
             return
+        with services.metrics.lookup_in_flight():
+            look_up_and_answer(pending)
+
+    def look_up_and_answer(pending: Pending) -> None:
         work = pending.work
         if pending.check_groups:
             decision = access(services, work, may_ask_slack=True)

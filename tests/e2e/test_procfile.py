@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, entry
 from tests.processes import procfile_web, serving_env, wait_healthy
@@ -30,3 +32,20 @@ def test_web_line_refuses_to_start_without_an_allow_rule(slack: FakeSlack, whmcs
     assert process.returncode == 2
     assert "CREDITS_ALLOWED_USERS" in stderr and "CREDITS_ALLOWED_USERGROUPS" in stderr
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("secret", [None, ""])
+def test_web_line_refuses_to_start_without_a_signing_secret(
+    slack: FakeSlack, whmcs: FakeWhmcs, secret: str | None
+) -> None:
+    env = serving_env(slack, whmcs)
+    if secret is None:
+        del env["SLACK_SIGNING_SECRET"]
+    else:
+        env["SLACK_SIGNING_SECRET"] = secret
+    with procfile_web(env) as (process, _):
+        process.wait(timeout=30)
+        stderr = process.stderr.read() if process.stderr else ""
+    assert process.returncode == 2
+    assert stderr.startswith("credits-bot: configuration error: SLACK_SIGNING_SECRET is not set")
+    assert len(stderr.splitlines()) == 1

@@ -36,7 +36,10 @@ class QuietHandler(BaseHTTPRequestHandler):
 
 
 class LoopbackServer:
-    """Owns a ThreadingHTTPServer whose handler class can reach this object as `self.server.owner`."""
+    """Owns a ThreadingHTTPServer whose handler class can reach this object as `self.server.owner`.
+
+    Set `tls` before entering to serve HTTPS with that context (a self-signed certificate, say).
+    """
 
     handler_class: type[QuietHandler]
     tls: ssl.SSLContext | None = None

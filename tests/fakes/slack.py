@@ -13,18 +13,24 @@ from urllib.parse import parse_qs
 from tests.fakes.loopback import LoopbackServer, QuietHandler
 
 BOT_TOKEN = "xoxb-fake-bot-token-0123"
+APP_TOKEN = "xapp-fake-app-token-89ab"
 SIGNING_SECRET = "fake-signing-secret-4567"
 TEAM_ID = "T0FAKE"
+BOT_SCOPES = ("commands", "usergroups:read", "users:read", "chat:write", "files:write", "im:write")
 
 
 @dataclass
 class FakeSlack(LoopbackServer):
     """`groups` answers usergroups.users.list; `methods` overrides any method with a function of its args.
 
-    Every Web API call is recorded in `calls` as (method, args); every post to a response URL in `responses`.
+    auth.test lists `scopes` in its `x-oauth-scopes` header, as Slack does; apps.connections.open (with the
+    app-level token) answers with `socket_url`. Every Web API call is recorded in `calls` as (method, args);
+    every post to a response URL in `responses`.
     """
 
     groups: dict[str, list[str]] = field(default_factory=dict)
+    scopes: tuple[str, ...] = BOT_SCOPES
+    socket_url: str = ""
     methods: dict[str, Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -64,10 +70,14 @@ class FakeSlack(LoopbackServer):
     def call(self, method: str, args: dict[str, Any], token: str) -> tuple[int, dict[str, Any]]:
         with self.changed:
             self.calls.append((method, args))
-        if token != BOT_TOKEN:
+        if token not in (BOT_TOKEN, APP_TOKEN):
             return 200, {"ok": False, "error": "invalid_auth"}
+        if (method == "apps.connections.open") != (token == APP_TOKEN):
+            return 200, {"ok": False, "error": "not_allowed_token_type"}
         if method in self.methods:
             return self.methods[method](args)
+        if method == "apps.connections.open":
+            return 200, {"ok": True, "url": self.socket_url}
         if method == "auth.test":
             return 200, {
                 "ok": True,
@@ -125,7 +135,9 @@ class _Handler(QuietHandler):
             return
         if path.startswith("/api/"):
             token = (self.headers.get("Authorization") or "").removeprefix("Bearer ") or args.get("token", "")
-            status, body = owner.call(path.removeprefix("/api/"), args, token)
-            self.send(status, json.dumps(body).encode(), "application/json; charset=utf-8")
+            method = path.removeprefix("/api/")
+            status, body = owner.call(method, args, token)
+            headers = {"x-oauth-scopes": ",".join(owner.scopes)} if method == "auth.test" else {}
+            self.send(status, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
             return
         self.send(404, b"not found", "text/plain")

@@ -1,0 +1,261 @@
+"""`python -m bot check`: everything the bot needs, checked for the person setting it up.
+
+One line per check, a check mark or a cross, and for a cross what went wrong and what to do, in plain words.
+Secrets are never printed, nor the user:password part of a URL.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TextIO
+from urllib.error import URLError
+from urllib.parse import urlsplit, urlunsplit
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import settings as config
+from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings
+from bot.slack_app import slack_client
+from bot.whmcs import HttpTransport, WhmcsClient
+from bot.whmcs_replies import (
+    ClientNotFound,
+    WhmcsAuthError,
+    WhmcsError,
+    WhmcsIpNotAllowed,
+    WhmcsPermissionError,
+    WhmcsUnavailable,
+    WhmcsUnexpectedReply,
+)
+
+# The scopes manifest.yaml asks for; a test keeps the two the same.
+REQUIRED_BOT_SCOPES = ("commands", "usergroups:read", "users:read", "chat:write", "files:write", "im:write")
+# Asking for a client that cannot exist proves the credentials and the GetCredits permission without
+# reading anyone's data, and needs no permission the bot does not already need.
+PROBE_CLIENT_ID = 0
+
+
+@dataclass(frozen=True)
+class Result:
+    passed: bool
+    text: str
+
+
+def passed(text: str) -> Result:
+    return Result(True, text)
+
+
+def failed(text: str) -> Result:
+    return Result(False, text)
+
+
+def shown_url(url: str) -> str:
+    """The URL without any user:password part, which a proxy or a protected WHMCS may carry."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def scope_result(header: str | None) -> Result:
+    """From auth.test's `x-oauth-scopes` header: the scopes the bot token was granted."""
+    if header is None:
+        return failed("Slack did not say which scopes the bot token has (no x-oauth-scopes header)")
+    granted = {scope.strip() for scope in header.split(",") if scope.strip()}
+    missing = [scope for scope in REQUIRED_BOT_SCOPES if scope not in granted]
+    if missing:
+        them = "them" if len(missing) > 1 else "it"
+        return failed(
+            f"Slack scopes: the bot token lacks {', '.join(missing)}: add {them} under OAuth & Permissions "
+            "-> Bot Token Scopes (manifest.yaml lists all), then reinstall the app"
+        )
+    extra = sorted(granted.difference(REQUIRED_BOT_SCOPES))
+    also = f" (also granted, not needed: {', '.join(extra)})" if extra else ""
+    return passed(f"Slack scopes: {', '.join(REQUIRED_BOT_SCOPES)}{also}")
+
+
+def slack_refusal(variable: str, code: str) -> str:
+    if code in ("invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"):
+        return (
+            f"Slack refused {variable} ({code}): copy it again from the app's settings, reinstall if revoked"
+        )
+    if code == "not_allowed_token_type":
+        return f"{variable} is the wrong kind of token ({code})"
+    return f"Slack answered {code} to {variable}"
+
+
+def unreachable(what: str, url: str, error: Exception) -> str:
+    reason = error.reason if isinstance(error, URLError) else type(error).__name__
+    return f"{what} could not be reached at {shown_url(url)} ({reason})"
+
+
+def explain_whmcs_failure(error: WhmcsError, settings: WhmcsSettings) -> str:
+    """What the person must change, for each way WHMCS can refuse or fail."""
+    api = shown_url(settings.api_url)
+    host = urlsplit(settings.api_url).hostname
+    if isinstance(error, WhmcsIpNotAllowed):
+        seen = f" {error.ip}" if error.ip else ""
+        return (
+            f"WHMCS refuses API calls from this server's IP address{seen} ({error.message}): allow it under "
+            "Setup -> General Settings -> Security -> API IP Access Restriction, or set WHMCS_ACCESS_KEY"
+        )
+    if isinstance(error, WhmcsPermissionError):
+        return (
+            f"the API role of WHMCS_IDENTIFIER does not allow the {error.action} action: tick it in the role "
+            "under Setup -> Staff Management -> Manage API Credentials -> API Roles"
+        )
+    if isinstance(error, WhmcsAuthError):
+        return (
+            f"WHMCS rejected WHMCS_IDENTIFIER and WHMCS_SECRET ({error.message}): copy them again from "
+            "Manage API Credentials; WHMCS bans an IP after 3 failed logins, so fix this before trying again"
+        )
+    if isinstance(error, WhmcsUnavailable):
+        advice = {
+            "dns": f"the host name {host} in WHMCS_URL could not be resolved (DNS): check its spelling",
+            "tls": f"{error.message} with {host}: WHMCS needs a valid certificate issued for {host}",
+            "timeout": (
+                f"no answer from {api} within {settings.whmcs_timeout:g} s (WHMCS_TIMEOUT): "
+                "is WHMCS up, and does its firewall let this server in?"
+            ),
+            "refused": f"{host} refused the connection to {api}: is WHMCS up, and is WHMCS_URL's port right?",
+            "connection": f"could not connect to {api} ({error.message})",
+        }
+        not_api = f"{api} does not answer like the WHMCS API ({error.message}): WHMCS_URL is WHMCS's root URL"
+        return advice.get(error.cause, not_api)
+    if isinstance(error, WhmcsUnexpectedReply):
+        return f"WHMCS answered GetCredits with something unexpected ({error.message})"
+    return f"WHMCS refused GetCredits: {error.message}"
+
+
+def settings_results() -> tuple[list[Result], SlackSettings | None, WhmcsSettings | None]:
+    results: list[Result] = []
+    slack: SlackSettings | None = None
+    whmcs: WhmcsSettings | None = None
+    try:
+        slack = config.load(SlackSettings)
+        results.append(passed(_describe_slack(slack)))
+    except ConfigurationError as error:
+        results.append(failed(f"Slack settings: {error}"))
+    if slack is not None:
+        try:
+            slack.require_allow_rule()
+            if slack.slack_app_token is None:
+                slack.signing_secret()
+        except ConfigurationError as error:
+            results.append(failed(str(error)))
+    try:
+        whmcs = config.load(WhmcsSettings)
+        results.append(
+            passed(f"WHMCS settings: API at {shown_url(whmcs.api_url)}, timeout {whmcs.whmcs_timeout:g} s")
+        )
+    except ConfigurationError as error:
+        results.append(failed(f"WHMCS settings: {error}"))
+    return results, slack, whmcs
+
+
+def _describe_slack(settings: SlackSettings) -> str:
+    mode = "Socket Mode (SLACK_APP_TOKEN)" if settings.slack_app_token is not None else "HTTP"
+    users, groups = len(settings.credits_allowed_users), len(settings.credits_allowed_usergroups)
+    channels = len(settings.credits_allowed_channels)
+    where = f"in {channels} channel{'s' * (channels != 1)}" if channels else "in any channel"
+    return (
+        f"Slack settings: {mode}; {users} allowed user{'s' * (users != 1)}, "
+        f"{groups} allowed user group{'s' * (groups != 1)}, {where}"
+    )
+
+
+def slack_results(settings: SlackSettings, client: WebClient) -> Iterator[Result]:
+    try:
+        identity = client.auth_test()
+    except SlackApiError as error:
+        yield failed(slack_refusal("SLACK_BOT_TOKEN", str(error.response.get("error"))))
+        return
+    except Exception as error:  # network, DNS, TLS: say where, and what failed
+        yield failed(unreachable("Slack", settings.slack_api_url, error))
+        return
+    if not identity.get("bot_id"):
+        yield failed("SLACK_BOT_TOKEN is not a bot token: use the Bot User OAuth Token (xoxb-...)")
+    else:
+        yield passed(
+            f"Slack: workspace {identity.get('team')} ({identity.get('team_id')}), "
+            f"bot user @{identity.get('user')} ({identity.get('user_id')})"
+        )
+    headers = {name.lower(): value for name, value in identity.headers.items()}
+    yield scope_result(headers.get("x-oauth-scopes"))
+    for group in settings.credits_allowed_usergroups:
+        yield group_result(client, group)
+    if settings.slack_app_token is not None:
+        yield socket_result(client, settings.slack_app_token.get_secret_value())
+
+
+def group_result(client: WebClient, group: str) -> Result:
+    try:
+        members = client.usergroups_users_list(usergroup=group).get("users") or []
+    except SlackApiError as error:
+        code = str(error.response.get("error"))
+        if code == "no_such_subteam":
+            return failed(f"Slack user group {group} does not exist in this workspace (or is disabled)")
+        return failed(f"Slack would not list the members of user group {group} ({code})")
+    except Exception as error:  # network
+        return failed(f"Slack user group {group}: Slack could not be asked ({type(error).__name__})")
+    return passed(f"Slack user group {group} exists ({len(members)} member{'s' * (len(members) != 1)})")
+
+
+def socket_result(client: WebClient, app_token: str) -> Result:
+    """apps.connections.open proves the app-level token; the WebSocket URL it returns is left unused."""
+    try:
+        client.apps_connections_open(app_token=app_token)
+    except SlackApiError as error:
+        return failed(slack_refusal("SLACK_APP_TOKEN", str(error.response.get("error"))))
+    except Exception as error:  # network
+        return failed(f"Socket Mode: Slack could not be asked ({type(error).__name__})")
+    return passed("Socket Mode: SLACK_APP_TOKEN may open connections")
+
+
+def whmcs_result(settings: WhmcsSettings, client_id: int | None) -> Result:
+    client = WhmcsClient(HttpTransport(settings, pool_size=1))
+    try:
+        entries: int | None = client.get_credits(PROBE_CLIENT_ID if client_id is None else client_id).count
+    except ClientNotFound:
+        entries = None
+    except WhmcsError as error:
+        return failed(f"WHMCS: {explain_whmcs_failure(error, settings)}")
+    if client_id is None:
+        return passed("WHMCS: the API accepts the credentials and allows GetCredits")
+    if entries is None:
+        return failed(f"WHMCS: there is no client #{client_id} (the credentials and GetCredits work)")
+    return passed(
+        f"WHMCS: GetCredits for client #{client_id} works ({entries} entr{'y' if entries == 1 else 'ies'})"
+    )
+
+
+def run_checks(client_id: int | None) -> Iterator[Result]:
+    results, slack, whmcs = settings_results()
+    yield from results
+    if slack is not None:
+        yield from slack_results(slack, slack_client(slack))
+    if whmcs is not None:
+        yield whmcs_result(whmcs, client_id)
+
+
+def marks(stream: TextIO) -> tuple[str, str]:
+    """Check mark and cross, or plain words where the terminal's encoding has no such characters."""
+    try:
+        "✓✗".encode(stream.encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return "ok  ", "FAIL"
+    return "✓", "✗"
+
+
+def main(client_id: int | None, out: TextIO = sys.stdout) -> int:
+    """Exit status 0 when every check passed, 1 otherwise."""
+    good, bad = marks(out)
+    failures = 0
+    for result in run_checks(client_id):
+        failures += not result.passed
+        print(f"{good if result.passed else bad} {result.text}", file=out, flush=True)
+    return 1 if failures else 0
