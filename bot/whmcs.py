@@ -17,6 +17,7 @@ from urllib3.util.retry import Retry
 
 from bot.credits import CreditLog
 from bot.settings import WhmcsSettings
+from bot.single_flight import SingleFlight
 from bot.whmcs_replies import WhmcsUnavailable, check_result, credit_log
 
 logger = logging.getLogger(__name__)
@@ -121,14 +122,21 @@ def _connection_reason(error: requests.ConnectionError) -> str:
 
 
 class WhmcsClient:
-    """The WHMCS actions the bot uses, over any transport (HTTP, or the bundled demo data)."""
+    """The WHMCS actions the bot uses, over any transport (HTTP, or the bundled demo data).
+
+    Identical calls in flight at the same moment (same action and fields) share one request to WHMCS.
+    """
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
+        self._flights: SingleFlight[tuple[str, tuple[tuple[str, str], ...]], object] = SingleFlight()
+
+    def _send(self, action: str, fields: dict[str, str]) -> object:
+        key = (action, tuple(sorted(fields.items())))
+        return self._flights.run(key, lambda: self._transport(action, fields))
 
     def call(self, action: str, client_ref: str, **fields: str) -> dict[str, Any]:
-        return check_result(self._transport(action, fields), action, client_ref)
+        return check_result(self._send(action, fields), action, client_ref)
 
     def get_credits(self, client_id: int) -> CreditLog:
-        reply = self._transport("GetCredits", {"clientid": str(client_id)})
-        return credit_log(reply, client_id)
+        return credit_log(self._send("GetCredits", {"clientid": str(client_id)}), client_id)
