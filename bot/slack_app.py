@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
@@ -13,7 +15,7 @@ from bot.demo import DEMO_SETTINGS, demo_transport
 from bot.listeners import credits_command
 from bot.services import Services
 from bot.settings import SlackSettings, WhmcsSettings
-from bot.whmcs import HttpTransport, WhmcsClient
+from bot.whmcs import CredentialsBreaker, HttpTransport, Transport, WhmcsClient
 
 logger = logging.getLogger(__name__)
 SLACK_TIMEOUT_SECONDS = 5
@@ -27,15 +29,22 @@ def slack_client(settings: SlackSettings) -> WebClient:
     )
 
 
-def build_services(slack: SlackSettings, whmcs: WhmcsSettings | None, client: WebClient) -> Services:
-    """`whmcs=None` answers from the bundled demo data."""
+def build_services(
+    slack: SlackSettings,
+    whmcs: WhmcsSettings | None,
+    client: WebClient,
+    clock: Callable[[], float] = time.monotonic,
+) -> Services:
+    """`whmcs=None` answers from the bundled demo data. `clock` times the caches and the WHMCS pause."""
 
     def group_members(group: str) -> frozenset[str]:
         response = client.usergroups_users_list(usergroup=group)
         return frozenset(response.get("users") or ())
 
     whmcs_settings = whmcs or DEMO_SETTINGS
-    transport = demo_transport if whmcs is None else HttpTransport(whmcs, pool_size=slack.bot_concurrency)
+    transport: Transport = demo_transport
+    if whmcs is not None:
+        transport = CredentialsBreaker(HttpTransport(whmcs, pool_size=slack.bot_concurrency), clock=clock)
     return Services(
         whmcs=WhmcsClient(transport),
         policy=AccessPolicy(
@@ -43,7 +52,7 @@ def build_services(slack: SlackSettings, whmcs: WhmcsSettings | None, client: We
             groups=tuple(slack.credits_allowed_usergroups),
             channels=frozenset(slack.credits_allowed_channels),
         ),
-        membership=GroupMembership(group_members),
+        membership=GroupMembership(group_members, clock=clock),
         invoice_link=lambda invoice_id: whmcs_settings.admin_url(f"invoices.php?action=edit&id={invoice_id}"),
         whmcs_timeout=whmcs_settings.whmcs_timeout,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -45,6 +45,20 @@ class WhmcsAuthError(WhmcsError):
 
     def __str__(self) -> str:
         return f"WHMCS rejected the bot's API credentials ({self.message})"
+
+
+class WhmcsCredentialsPaused(WhmcsAuthError):
+    """WHMCS refused the credentials a moment ago, so no call is made until `resumes_at` (UTC)."""
+
+    def __init__(self, message: str, resumes_at: datetime) -> None:
+        super().__init__(message)
+        self.resumes_at = resumes_at
+
+    def __str__(self) -> str:
+        return (
+            f"WHMCS rejected the bot's API credentials ({self.message}); "
+            f"not calling WHMCS again before {self.resumes_at:%H:%M:%S} UTC"
+        )
 
 
 class WhmcsPermissionError(WhmcsError):
@@ -117,16 +131,23 @@ def error_for(message: str, action: str, client_ref: str) -> WhmcsError:
     return WhmcsError(message or f"{action} failed without a message")
 
 
+def reported_error(reply: object, action: str, client_ref: str) -> WhmcsError | None:
+    """The typed error a `result=error` reply describes; None for any other reply."""
+    if not isinstance(reply, dict) or reply.get("result") != "error":
+        return None
+    message = reply.get("message")
+    return error_for(str(message) if message is not None else "", action, client_ref)
+
+
 def check_result(reply: object, action: str, client_ref: str) -> dict[str, Any]:
     """Return a successful reply as a dict, or raise the typed error it describes."""
     if not isinstance(reply, dict):
         raise WhmcsUnexpectedReply(f"{action} answered with JSON that is not an object")
-    result = reply.get("result")
-    if result == "success":
+    if reply.get("result") == "success":
         return unflatten(reply)
-    if result == "error":
-        return_message = reply.get("message")
-        raise error_for(str(return_message) if return_message is not None else "", action, client_ref)
+    error = reported_error(reply, action, client_ref)
+    if error is not None:
+        raise error
     raise WhmcsUnexpectedReply(f"{action} answered without result=success or result=error")
 
 

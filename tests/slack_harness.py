@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
@@ -114,10 +114,16 @@ class BotUnderTest:
 
 
 @contextmanager
-def running_bot(slack: FakeSlack, whmcs: WhmcsSettings | None, **overrides: Any) -> Iterator[BotUnderTest]:
+def running_bot(
+    slack: FakeSlack,
+    whmcs: WhmcsSettings | None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    **overrides: Any,
+) -> Iterator[BotUnderTest]:
     settings = slack_settings(slack, **overrides)
     client = slack_client(settings)
-    application = wsgi_app(create_app(settings, build_services(settings, whmcs, client), client))
+    application = wsgi_app(create_app(settings, build_services(settings, whmcs, client, clock), client))
     server = make_server(
         "127.0.0.1", 0, application, server_class=_ThreadingServer, handler_class=_QuietRequests
     )
