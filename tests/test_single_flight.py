@@ -14,7 +14,10 @@ from bot.settings import WhmcsSettings
 from bot.single_flight import SingleFlight
 from bot.whmcs import HttpTransport, WhmcsClient
 from bot.whmcs_replies import ClientNotFound, WhmcsUnavailable
+from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, Reply, entry
+from tests.slack_harness import ALICE, running_bot
+from tests.slack_harness import Reply as SlackReply
 
 
 def run_together(count: int, call: Callable[[int], object]) -> list[object]:
@@ -147,3 +150,16 @@ def test_a_timeout_is_shared_rather_than_multiplied(whmcs: FakeWhmcs, whmcs_sett
     results = run_together(5, lambda _: client.get_credits(7))
     assert len(whmcs.calls) == 1
     assert all(isinstance(result, WhmcsUnavailable) and result.timed_out for result in results)
+
+
+def test_two_people_asking_for_one_client_at_once_in_slack_cause_one_call(
+    slack: FakeSlack, whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings
+) -> None:
+    whmcs.set_credits(42, [entry(1, "2024-01-01", "Top-up", "12.50")])
+    whmcs.latency = 0.5
+    people = [ALICE, "U0CAROL"]
+    with running_bot(slack, whmcs_settings, credits_allowed_users=people) as bot:
+        replies = run_together(2, lambda n: bot.command("42", user=people[n]))
+        answers = [bot.answer(reply) for reply in replies if isinstance(reply, SlackReply)]
+    assert [answer["blocks"][0]["text"]["text"] for answer in answers] == ["Credits of client #42"] * 2
+    assert len(whmcs.actions("GetCredits")) == 1
