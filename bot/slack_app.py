@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.http_retry import (
+    ConnectionErrorRetryHandler,
+    HttpRequest,
+    HttpResponse,
+    RateLimitErrorRetryHandler,
+    RetryState,
+)
 
 from bot.access import AccessPolicy, GroupMembership
 from bot.demo import DEMO_SETTINGS, demo_transport
@@ -19,13 +26,53 @@ from bot.whmcs import CredentialsBreaker, HttpTransport, Transport, WhmcsClient
 
 logger = logging.getLogger(__name__)
 SLACK_TIMEOUT_SECONDS = 5
+SLACK_LONGEST_RETRY_AFTER = 3
+
+
+class ShortRateLimitRetry(RateLimitErrorRetryHandler):
+    """Waits out Slack's 429 once, and only when its Retry-After is short.
+
+    The wait happens on a lookup thread while a person waits for an answer, so a Retry-After of up to
+    SLACK_LONGEST_RETRY_AFTER seconds is worth waiting (slack_sdk adds up to a second of jitter); a longer
+    one, or one that is not a number of seconds, fails at once and the caller falls back (group membership
+    uses its cached answer, or denies).
+    """
+
+    def __init__(self, longest_wait: int = SLACK_LONGEST_RETRY_AFTER) -> None:
+        super().__init__(max_retry_count=1)
+        self.longest_wait = longest_wait
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = retry_after_seconds(response.headers)
+        return wait is not None and wait <= self.longest_wait
+
+
+def retry_after_seconds(headers: Mapping[str, str | list[str]]) -> int | None:
+    """Retry-After as whole seconds (the only form Slack sends); None when absent or unreadable."""
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            values = [value] if isinstance(value, str) else value
+            text = values[0].strip() if values else ""
+            return int(text) if text.isdigit() else None
+    return None
 
 
 def slack_client(settings: SlackSettings) -> WebClient:
+    """A Web API client that retries a refused connection once and a short rate limit once."""
     return WebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         timeout=SLACK_TIMEOUT_SECONDS,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1), ShortRateLimitRetry()],
     )
 
 

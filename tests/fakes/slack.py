@@ -17,15 +17,22 @@ SIGNING_SECRET = "fake-signing-secret-4567"
 TEAM_ID = "T0FAKE"
 
 
+HANG_UP = 0
+"""A scripted method that answers with this status closes the connection without any answer."""
+
+MethodAnswer = tuple[int, dict[str, Any]] | tuple[int, dict[str, Any], dict[str, str]]
+
+
 @dataclass
 class FakeSlack(LoopbackServer):
-    """`groups` answers usergroups.users.list; `methods` overrides any method with a function of its args.
+    """`groups` answers usergroups.users.list; `methods` overrides any method with a function of its args,
+    answering (status, body) or (status, body, headers), or hanging up when the status is HANG_UP.
 
     Every Web API call is recorded in `calls` as (method, args); every post to a response URL in `responses`.
     """
 
     groups: dict[str, list[str]] = field(default_factory=dict)
-    methods: dict[str, Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    methods: dict[str, Callable[[dict[str, Any]], MethodAnswer]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
@@ -59,7 +66,7 @@ class FakeSlack(LoopbackServer):
             self.responses.setdefault(key, []).append(body)
             self.changed.notify_all()
 
-    def call(self, method: str, args: dict[str, Any], token: str) -> tuple[int, dict[str, Any]]:
+    def call(self, method: str, args: dict[str, Any], token: str) -> MethodAnswer:
         with self.changed:
             self.calls.append((method, args))
         if token != BOT_TOKEN:
@@ -100,7 +107,11 @@ class _Handler(QuietHandler):
             return
         if self.path.startswith("/api/"):
             token = (self.headers.get("Authorization") or "").removeprefix("Bearer ") or args.get("token", "")
-            status, body = owner.call(self.path.removeprefix("/api/"), args, token)
-            self.send(status, json.dumps(body).encode(), "application/json; charset=utf-8")
+            answer = owner.call(self.path.removeprefix("/api/"), args, token)
+            if answer[0] == HANG_UP:
+                self.close_connection = True
+                return
+            headers = answer[2] if len(answer) == 3 else {}
+            self.send(answer[0], json.dumps(answer[1]).encode(), "application/json; charset=utf-8", headers)
             return
         self.send(404, b"not found", "text/plain")
