@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -20,6 +19,7 @@ from slack_sdk.http_retry import (
 from bot.access import AccessPolicy, GroupMembership
 from bot.demo import DEMO_SETTINGS, demo_transport
 from bot.listeners import credits_command
+from bot.lookup_pool import LookupPool
 from bot.services import Services
 from bot.settings import SlackSettings, WhmcsSettings
 from bot.whmcs import CredentialsBreaker, HttpTransport, Transport, WhmcsClient
@@ -105,9 +105,12 @@ def build_services(
     )
 
 
-def create_app(settings: SlackSettings, services: Services, client: WebClient) -> App:
+def create_app(
+    settings: SlackSettings, services: Services, client: WebClient, pool: LookupPool | None = None
+) -> App:
     """Acknowledge in the request thread (process_before_response) and look up on a pool of
-    BOT_CONCURRENCY threads, so that slow WHMCS answers never delay an acknowledgement.
+    BOT_CONCURRENCY threads, so that slow WHMCS answers never delay an acknowledgement. Pass `pool` to be
+    able to drain it at shutdown.
     """
     settings.require_allow_rule()
     app = App(
@@ -115,7 +118,7 @@ def create_app(settings: SlackSettings, services: Services, client: WebClient) -
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         process_before_response=True,
         token_verification_enabled=False,
-        listener_executor=ThreadPoolExecutor(settings.bot_concurrency, thread_name_prefix="lookup"),
+        listener_executor=pool or LookupPool(settings.bot_concurrency),
         logger=logging.getLogger("slack_bolt"),
     )
     credits_command.register(app, services)
