@@ -190,16 +190,27 @@ def as_list(container: object, item_key: str) -> list[Any]:
     raise WhmcsUnexpectedReply(f"expected a list of {item_key} entries")
 
 
+LARGEST_WHOLE_NUMBER = 10**18
+"""Far beyond any WHMCS id; also bounds the work a reply can cause (int() of a million-digit number)."""
+AMOUNT_INTEGER_DIGITS = 15
+AMOUNT_MAX_PLACES = 8
+"""WHMCS stores amounts as DECIMAL(16,2). Within these bounds the sum of 100,000 entries stays exact in
+Decimal's 28 digits, and an amount like 1e999999 (a megabyte of digits when shown) is refused."""
+
+
 def as_int(value: object, field: str) -> int:
-    if isinstance(value, bool):
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.removeprefix("-").isdigit() and len(text) <= 20:
+            number = int(text)
+    elif isinstance(value, Decimal) and value.is_finite() and value.adjusted() < 20:
+        number = int(value) if value == value.to_integral_value() else None
+    if number is None or abs(number) > LARGEST_WHOLE_NUMBER:
         raise WhmcsUnexpectedReply(f"{field} is not a whole number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and value.strip().isascii():
-        return int(value.strip())
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    raise WhmcsUnexpectedReply(f"{field} is not a whole number")
+    return number
 
 
 def as_decimal(value: object, field: str) -> Decimal:
@@ -212,6 +223,11 @@ def as_decimal(value: object, field: str) -> Decimal:
         raise WhmcsUnexpectedReply(f"{field} is not an amount") from None
     if not amount.is_finite():
         raise WhmcsUnexpectedReply(f"{field} is not an amount")
+    exponent = amount.as_tuple().exponent
+    if amount.adjusted() >= AMOUNT_INTEGER_DIGITS or (
+        isinstance(exponent, int) and exponent < -AMOUNT_MAX_PLACES
+    ):
+        raise WhmcsUnexpectedReply(f"{field} is not a plausible amount")
     return amount
 
 
