@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry import (
     ConnectionErrorRetryHandler,
@@ -121,5 +122,16 @@ def create_app(
         listener_executor=pool or LookupPool(settings.bot_concurrency),
         logger=logging.getLogger("slack_bolt"),
     )
+    app.middleware(refuse_incomplete_commands)
     credits_command.register(app, services)
     return app
+
+
+def refuse_incomplete_commands(body: dict[str, Any], next_: Callable[[], None]) -> BoltResponse | None:
+    """Slack names the person and the channel in every slash command; a signed command without them is
+    malformed, and gets a 400 rather than reaching a listener that relies on them.
+    """
+    if "command" in body and not (body.get("user_id") and body.get("channel_id")):
+        return BoltResponse(status=400, body="a command needs user_id and channel_id")
+    next_()
+    return None
