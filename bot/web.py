@@ -9,6 +9,7 @@ anyone who can reach the URL.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -132,8 +133,8 @@ class WebApp:
             return _plain(start_response, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large\n")
         if media_type(environ) != FORM:
             return _plain(start_response, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"{FORM} only\n")
-        timestamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "0"))
-        if not (timestamp.isascii() and timestamp.isdigit()):  # Bolt's int() would raise on it: a 500
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        if timestamp is not None and not (timestamp.isascii() and timestamp.isdigit()):  # Bolt's int() raises
             return _plain(start_response, HTTPStatus.UNAUTHORIZED, "invalid request timestamp\n")
         try:
             body = environ["wsgi.input"].read(length).decode("utf-8") if length else ""
@@ -142,7 +143,11 @@ class WebApp:
         request = bolt_request(body, environ)
         if request is None:
             return _plain(start_response, HTTPStatus.BAD_REQUEST, "unreadable body\n")
-        return self._respond(start_response, self._app.dispatch(request))
+        response = self._app.dispatch(request)
+        if response.status == HTTPStatus.UNAUTHORIZED:  # forged, or replayed: the age tells them apart
+            age = round(time.time()) - int(timestamp) if timestamp else None
+            event(logger, "request_refused", reason="signature", timestamp_age_s=age)
+        return self._respond(start_response, response)
 
     @staticmethod
     def _respond(start_response: StartResponse, response: BoltResponse) -> list[bytes]:
@@ -177,7 +182,8 @@ def create_application(demo: bool = False) -> WebApp:
         whmcs = None if demo else config.load(WhmcsSettings)
     except ConfigurationError as error:
         config.exit_with(error)
-    configure(slack.log_level, json_lines=slack.log_json)
+    secrets = [*slack.secret_values(), *(whmcs.secret_values() if whmcs else [])]
+    configure(slack.log_level, json_lines=slack.log_json, secrets=secrets)
     client = slack_client(slack)
     pool = LookupPool(slack.bot_concurrency)
     return wsgi_app(create_app(slack, build_services(slack, whmcs, client), client, pool), pool)
