@@ -41,10 +41,14 @@ def _plain(start_response: StartResponse, status: HTTPStatus, text: str) -> list
     return [body]
 
 
+def whole_number(text: str) -> int | None:
+    """ASCII digits, few enough for int() (which refuses over 4,300 digits) and for any real size or time."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def content_length(environ: dict[str, Any]) -> int | None:
     """The declared body size; 0 when absent, None when it is not a whole number of bytes."""
-    text = str(environ.get("CONTENT_LENGTH") or "0").strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    return whole_number(str(environ.get("CONTENT_LENGTH") or "0").strip())
 
 
 def media_type(environ: dict[str, Any]) -> str:
@@ -134,7 +138,8 @@ class WebApp:
         if media_type(environ) != FORM:
             return _plain(start_response, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"{FORM} only\n")
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
-        if timestamp is not None and not (timestamp.isascii() and timestamp.isdigit()):  # Bolt's int() raises
+        sent_at = None if timestamp is None else whole_number(timestamp)
+        if timestamp is not None and sent_at is None:  # Bolt's int() would raise on it
             return _plain(start_response, HTTPStatus.UNAUTHORIZED, "invalid request timestamp\n")
         try:
             body = environ["wsgi.input"].read(length).decode("utf-8") if length else ""
@@ -145,7 +150,7 @@ class WebApp:
             return _plain(start_response, HTTPStatus.BAD_REQUEST, "unreadable body\n")
         response = self._app.dispatch(request)
         if response.status == HTTPStatus.UNAUTHORIZED:  # forged, or replayed: the age tells them apart
-            age = round(time.time()) - int(timestamp) if timestamp else None
+            age = None if sent_at is None else round(time.time()) - sent_at
             event(logger, "request_refused", reason="signature", timestamp_age_s=age)
         return self._respond(start_response, response)
 
