@@ -150,7 +150,8 @@ class CredentialsBreaker:
     While paused, calls raise WhmcsCredentialsPaused without any HTTP request. When the pause is over,
     one call goes through as a probe and the others stay paused until it answers, so a burst of lookups
     cannot add several failed logins at once. The probe's outcome closes the breaker (WHMCS answered
-    anything but a refused login), pauses again (refused), or lets the next call probe (no answer).
+    anything but a refused login), pauses again (refused), or lets the next call probe (no answer). Only
+    the probe closes it: a call sent before the refusal that succeeds afterwards proves nothing.
     """
 
     def __init__(
@@ -182,7 +183,7 @@ class CredentialsBreaker:
         refusal = reported_error(reply, action, "")
         if isinstance(refusal, WhmcsAuthError):
             self._refused(action, refusal.message)
-        else:
+        elif probe:
             self._accepted()
         return reply
 
@@ -216,8 +217,6 @@ class CredentialsBreaker:
 
     def _accepted(self) -> None:
         with self._lock:
-            if self._paused_until is None:
-                return
             self._paused_until = None
             self._probing = False
         event(logger, "whmcs_credentials_accepted")

@@ -16,10 +16,11 @@ from bot.whmcs_replies import (
     WhmcsAuthError,
     WhmcsCredentialsPaused,
     WhmcsUnavailable,
+    reported_error,
 )
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack import FakeSlack
-from tests.fakes.whmcs import FakeWhmcs, Reply, entry, error
+from tests.fakes.whmcs import FakeWhmcs, Reply, credits_reply, entry, error
 from tests.slack_harness import running_bot
 
 REFUSED = error("Authentication Failed", status=403)
@@ -147,6 +148,21 @@ def test_while_one_call_tries_again_the_others_stay_paused(
         client.get_credits(2)
     probe.join(5)
     assert [call["clientid"] for call in whmcs.calls] == ["1", "1"]
+
+
+def test_a_success_sent_before_the_refusal_does_not_end_the_pause(
+    whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings, clock: FakeClock
+) -> None:
+    whmcs.queue(Reply(credits_reply(1, []), delay=0.5), REFUSED)
+    breaker = CredentialsBreaker(HttpTransport(whmcs_settings), clock=clock)
+    slow = threading.Thread(target=breaker, args=("GetCredits", {"clientid": "1"}))
+    slow.start()
+    time.sleep(0.2)
+    assert reported_error(breaker("GetCredits", {"clientid": "2"}), "GetCredits", "2") is not None
+    slow.join(5)
+    with pytest.raises(WhmcsCredentialsPaused):
+        breaker("GetCredits", {"clientid": "3"})
+    assert len(whmcs.calls) == 2
 
 
 def test_a_transport_that_raises_the_refusal_itself_trips_the_breaker(clock: FakeClock) -> None:
