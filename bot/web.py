@@ -28,6 +28,8 @@ StartResponse = Callable[..., Any]
 EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 64 * 1024
 FORM = "application/x-www-form-urlencoded"
+"""How Slack sends slash commands and interactivity, all this app receives; subscribing to Events API events,
+which come as JSON, would mean accepting application/json here too."""
 BOLT_INTERNAL_HEADERS = "x-slack-bolt-"
 """Bolt's own headers for re-invoking itself (lazy-only runs); Slack never sends them, so nobody else may."""
 
