@@ -32,8 +32,8 @@ HELP = (
 )
 MAX_TEXT = 500
 MAX_LAST = 100_000
-_CLIENT_ID = re.compile(r"#?(\d{1,12})")
-_NUMBER_LIKE = re.compile(r"[#+\-]?\d*")
+_CLIENT_ID = re.compile(r"#?(\d{1,12})", re.ASCII)
+_NUMBER_LIKE = re.compile(r"[#+\-]?\d*", re.ASCII)
 _EMAIL = re.compile(r"[^@\s<>]{1,64}@[^@\s<>]{1,255}\.[^@\s<>.]{1,63}")
 FILTER_WORDS = ("since", "until", "last")
 

@@ -5,6 +5,7 @@ app is loaded before binding so a configuration error stops start-up with its on
 """
 
 import os
+from typing import Any
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
 workers = 1
@@ -27,3 +28,18 @@ logconfig_dict = {
         "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
     },
 }
+
+DRAIN_MARGIN_SECONDS = 2
+
+
+def worker_exit(server: object, worker: Any) -> None:
+    """On SIGTERM the worker stops accepting and finishes its requests (acknowledgements, milliseconds each),
+    then comes here: wait for the lookups they started so that their answers reach Slack.
+
+    The master SIGKILLs a worker graceful_timeout seconds after sending it SIGTERM (Heroku kills the dyno
+    30 s after its own SIGTERM), so the wait ends a little before that, allowing for the worker's one-second
+    poll before it noticed SIGTERM.
+    """
+    drain = getattr(getattr(worker, "wsgi", None), "drain", None)
+    if callable(drain):
+        drain(max(worker.cfg.graceful_timeout - DRAIN_MARGIN_SECONDS, 0))

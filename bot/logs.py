@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,9 +50,36 @@ def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields
     logger.log(level, name, extra={"fields": fields})
 
 
-def configure(level: str, json_lines: bool) -> None:
+class Redacting(logging.Formatter):
+    """Replaces secret values in formatted lines: a last line of defence, should any code ever log one."""
+
+    def __init__(self, inner: logging.Formatter, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._inner = inner
+        forms = {form for secret in secrets if secret for form in (secret, json.dumps(secret)[1:-1])}
+        self._secrets = sorted(forms, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = self._inner.format(record)
+        for secret in self._secrets:
+            line = line.replace(secret, "[redacted]")
+        return line
+
+
+LIBRARY_FLOORS = {"slack_sdk": logging.INFO, "slack_bolt": logging.WARNING}
+"""The least these loggers may log at, whatever LOG_LEVEL says. At DEBUG slack_sdk logs every request and
+response body: the credit logs posted to response URLs, group member lists. Bolt logs, at INFO, the whole
+body of every request whose signature it refuses: a replayed command's legacy verification token, text and
+response URL, or whatever a forger sent (web.py logs a one-line `request_refused` instead). Bolt copies the
+level of its `slack_bolt` logger to its middleware's loggers when the app is built, so the floor is set there.
+"""
+
+
+def configure(level: str, json_lines: bool, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
+    handler.setFormatter(Redacting(JsonFormatter() if json_lines else TextFormatter(), secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name, floor in LIBRARY_FLOORS.items():
+        logging.getLogger(name).setLevel(max(floor, root.level))

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.http_retry import (
+    ConnectionErrorRetryHandler,
+    HttpRequest,
+    HttpResponse,
+    RateLimitErrorRetryHandler,
+    RetryState,
+)
 
 from bot import settings as config
 from bot.access import AccessPolicy, GroupMembership
@@ -18,23 +27,64 @@ from bot.demo import DEMO_SETTINGS, demo_transport
 from bot.limits import RateLimiter, SlidingWindowLimiter
 from bot.listeners import credit_actions, credits_command
 from bot.logs import configure
+from bot.lookup_pool import LookupPool
 from bot.lookups import Lookups
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings
 from bot.shared_state import MemoryStore, RedisRateLimiter, RedisStore, Store, connect
 from bot.slack_responses import ResponseUrlPoster
-from bot.whmcs import HttpTransport, WhmcsClient
+from bot.whmcs import CredentialsBreaker, HttpTransport, Transport, WhmcsClient
 
 logger = logging.getLogger(__name__)
 SLACK_TIMEOUT_SECONDS = 5
+SLACK_LONGEST_RETRY_AFTER = 3
+
+
+class ShortRateLimitRetry(RateLimitErrorRetryHandler):
+    """Waits out Slack's 429 once, and only when its Retry-After is short.
+
+    The wait happens on a lookup thread while a person waits for an answer, so a Retry-After of up to
+    SLACK_LONGEST_RETRY_AFTER seconds is worth waiting (slack_sdk adds up to a second of jitter); a longer
+    one, or one that is not a number of seconds, fails at once and the caller falls back (group membership
+    uses its cached answer, or denies).
+    """
+
+    def __init__(self, longest_wait: int = SLACK_LONGEST_RETRY_AFTER) -> None:
+        super().__init__(max_retry_count=1)
+        self.longest_wait = longest_wait
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = retry_after_seconds(response.headers)
+        return wait is not None and wait <= self.longest_wait
+
+
+def retry_after_seconds(headers: Mapping[str, str | list[str]]) -> int | None:
+    """Retry-After as whole seconds (the only form Slack sends); None when absent or unreadable."""
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            values = [value] if isinstance(value, str) else value
+            text = values[0].strip() if values else ""
+            return int(text) if text.isdigit() else None
+    return None
 
 
 def slack_client(settings: SlackSettings) -> WebClient:
+    """A Web API client that retries a refused connection once and a short rate limit once."""
     return WebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         timeout=SLACK_TIMEOUT_SECONDS,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1), ShortRateLimitRetry()],
     )
 
 
@@ -61,9 +111,14 @@ def shared_state(slack: SlackSettings) -> tuple[Store, RateLimiter]:
 
 
 def build_services(
-    slack: SlackSettings, whmcs: WhmcsSettings | None, client: WebClient, metrics: Metrics
+    slack: SlackSettings,
+    whmcs: WhmcsSettings | None,
+    client: WebClient,
+    metrics: Metrics,
+    clock: Callable[[], float] = time.time,
 ) -> Services:
-    """`whmcs=None` answers from the bundled demo data.
+    """`whmcs=None` answers from the bundled demo data. `clock` times the WHMCS credentials pause and the
+    membership cache (wall time: with Redis, processes compare each other's timestamps).
 
     Side calls (client details next to the credit log, audit channel posts) get their own pool of the same
     size as the lookup pool, so a lookup never waits for a thread that another lookup holds.
@@ -74,7 +129,10 @@ def build_services(
         return frozenset(response.get("users") or ())
 
     whmcs_settings = whmcs or DEMO_SETTINGS
-    transport = demo_transport if whmcs is None else HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
+    transport: Transport = demo_transport
+    if whmcs is not None:
+        http = HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
+        transport = CredentialsBreaker(http, clock=clock)
     side_calls = ThreadPoolExecutor(slack.bot_concurrency, thread_name_prefix="whmcs-side")
     store, limiter = shared_state(slack)
     return Services(
@@ -84,7 +142,7 @@ def build_services(
             groups=tuple(slack.credits_allowed_usergroups),
             channels=frozenset(slack.credits_allowed_channels),
         ),
-        membership=GroupMembership(group_members, store),
+        membership=GroupMembership(group_members, store, clock=clock),
         links=AdminLinks(whmcs_settings.admin_base),
         whmcs_timeout=whmcs_settings.whmcs_timeout,
         allow_share=slack.credits_allow_share,
@@ -96,13 +154,19 @@ def build_services(
 
 
 def create_app(
-    settings: SlackSettings, services: Services, client: WebClient, *, socket_mode: bool = False
+    settings: SlackSettings,
+    services: Services,
+    client: WebClient,
+    *,
+    socket_mode: bool = False,
+    pool: LookupPool | None = None,
 ) -> App:
     """Acknowledge in the request thread (process_before_response) and look up on a pool of
     BOT_CONCURRENCY threads, so that slow WHMCS answers never delay an acknowledgement.
 
     The same app serves HTTP and Socket Mode. Over HTTP every request must carry Slack's signature; in
     Socket Mode requests arrive on the WebSocket the app-level token opened, and there is nothing to sign.
+    Pass `pool` to be able to drain it at shutdown.
     """
     settings.require_allow_rule()
     app = App(
@@ -111,12 +175,23 @@ def create_app(
         request_verification_enabled=not socket_mode,
         process_before_response=True,
         token_verification_enabled=False,
-        listener_executor=ThreadPoolExecutor(settings.bot_concurrency, thread_name_prefix="lookup"),
+        listener_executor=pool or LookupPool(settings.bot_concurrency),
         logger=logging.getLogger("slack_bolt"),
     )
+    app.middleware(refuse_incomplete_commands)
     credits_command.register(app, services)
     credit_actions.register(app, services)
     return app
+
+
+def refuse_incomplete_commands(body: dict[str, Any], next_: Callable[[], None]) -> BoltResponse | None:
+    """Slack names the person and the channel in every slash command; a signed command without them is
+    malformed, and gets a 400 rather than reaching a listener that relies on them.
+    """
+    if "command" in body and not (body.get("user_id") and body.get("channel_id")):
+        return BoltResponse(status=400, body="a command needs user_id and channel_id")
+    next_()
+    return None
 
 
 @dataclass(frozen=True)
@@ -124,6 +199,7 @@ class ServedApp:
     settings: SlackSettings
     app: App
     metrics: Metrics
+    pool: LookupPool
 
     @property
     def exposed_metrics(self) -> Metrics | None:
@@ -147,9 +223,12 @@ def start_app(demo: bool, *, socket_mode: bool) -> ServedApp:
         whmcs = None if demo else config.load(WhmcsSettings)
     except ConfigurationError as error:
         config.exit_with(error)
-    configure(slack.log_level, json_lines=slack.log_json)
+    secrets = [*slack.secret_values(), *(whmcs.secret_values() if whmcs else [])]
+    configure(slack.log_level, json_lines=slack.log_json, secrets=secrets)
     configure_audit_log()
     client = slack_client(slack)
     metrics = Metrics()
-    app = create_app(slack, build_services(slack, whmcs, client, metrics), client, socket_mode=socket_mode)
-    return ServedApp(slack, app, metrics)
+    pool = LookupPool(slack.bot_concurrency)
+    services = build_services(slack, whmcs, client, metrics)
+    app = create_app(slack, services, client, socket_mode=socket_mode, pool=pool)
+    return ServedApp(slack, app, metrics, pool)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -45,6 +45,20 @@ class WhmcsAuthError(WhmcsError):
 
     def __str__(self) -> str:
         return f"WHMCS rejected the bot's API credentials ({self.message})"
+
+
+class WhmcsCredentialsPaused(WhmcsAuthError):
+    """WHMCS refused the credentials a moment ago, so no call is made until `resumes_at` (UTC)."""
+
+    def __init__(self, message: str, resumes_at: datetime) -> None:
+        super().__init__(message)
+        self.resumes_at = resumes_at
+
+    def __str__(self) -> str:
+        return (
+            f"WHMCS rejected the bot's API credentials ({self.message}); "
+            f"not calling WHMCS again before {self.resumes_at:%H:%M:%S} UTC"
+        )
 
 
 class WhmcsPermissionError(WhmcsError):
@@ -141,16 +155,23 @@ def error_for(message: str, action: str, client_ref: str) -> WhmcsError:
     return WhmcsError(message or f"{action} failed without a message")
 
 
+def reported_error(reply: object, action: str, client_ref: str) -> WhmcsError | None:
+    """The typed error a `result=error` reply describes; None for any other reply."""
+    if not isinstance(reply, dict) or reply.get("result") != "error":
+        return None
+    message = reply.get("message")
+    return error_for(str(message) if message is not None else "", action, client_ref)
+
+
 def check_result(reply: object, action: str, client_ref: str) -> dict[str, Any]:
     """Return a successful reply as a dict, or raise the typed error it describes."""
     if not isinstance(reply, dict):
         raise WhmcsUnexpectedReply(f"{action} answered with JSON that is not an object")
-    result = reply.get("result")
-    if result == "success":
+    if reply.get("result") == "success":
         return unflatten(reply)
-    if result == "error":
-        return_message = reply.get("message")
-        raise error_for(str(return_message) if return_message is not None else "", action, client_ref)
+    error = reported_error(reply, action, client_ref)
+    if error is not None:
+        raise error
     raise WhmcsUnexpectedReply(f"{action} answered without result=success or result=error")
 
 
@@ -193,16 +214,27 @@ def as_list(container: object, item_key: str) -> list[Any]:
     raise WhmcsUnexpectedReply(f"expected a list of {item_key} entries")
 
 
+LARGEST_WHOLE_NUMBER = 10**18
+"""Far beyond any WHMCS id; also bounds the work a reply can cause (int() of a million-digit number)."""
+AMOUNT_INTEGER_DIGITS = 15
+AMOUNT_MAX_PLACES = 8
+"""WHMCS stores amounts as DECIMAL(16,2). Within these bounds the sum of 100,000 entries stays exact in
+Decimal's 28 digits, and an amount like 1e999999 (a megabyte of digits when shown) is refused."""
+
+
 def as_int(value: object, field: str) -> int:
-    if isinstance(value, bool):
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.removeprefix("-").isdigit() and len(text) <= 20:
+            number = int(text)
+    elif isinstance(value, Decimal) and value.is_finite() and value.adjusted() < 20:
+        number = int(value) if value == value.to_integral_value() else None
+    if number is None or abs(number) > LARGEST_WHOLE_NUMBER:
         raise WhmcsUnexpectedReply(f"{field} is not a whole number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and value.strip().isascii():
-        return int(value.strip())
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    raise WhmcsUnexpectedReply(f"{field} is not a whole number")
+    return number
 
 
 def as_decimal(value: object, field: str) -> Decimal:
@@ -215,6 +247,11 @@ def as_decimal(value: object, field: str) -> Decimal:
         raise WhmcsUnexpectedReply(f"{field} is not an amount") from None
     if not amount.is_finite():
         raise WhmcsUnexpectedReply(f"{field} is not an amount")
+    exponent = amount.as_tuple().exponent
+    if amount.adjusted() >= AMOUNT_INTEGER_DIGITS or (
+        isinstance(exponent, int) and exponent < -AMOUNT_MAX_PLACES
+    ):
+        raise WhmcsUnexpectedReply(f"{field} is not a plausible amount")
     return amount
 
 

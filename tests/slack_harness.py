@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -130,13 +130,19 @@ class BotUnderTest:
 
 
 @contextmanager
-def running_bot(slack: FakeSlack, whmcs: WhmcsSettings | None, **overrides: Any) -> Iterator[BotUnderTest]:
+def running_bot(
+    slack: FakeSlack,
+    whmcs: WhmcsSettings | None,
+    *,
+    clock: Callable[[], float] = time.time,
+    **overrides: Any,
+) -> Iterator[BotUnderTest]:
     """The app as `create_application` builds it, `/metrics` included, on a loopback port."""
     settings = slack_settings(slack, **overrides)
     client = slack_client(settings)
     metrics = Metrics()
     application = wsgi_app(
-        create_app(settings, build_services(settings, whmcs, client, metrics), client), metrics
+        create_app(settings, build_services(settings, whmcs, client, metrics, clock), client), metrics
     )
     server = start_server(application, "127.0.0.1", 0)
     try:

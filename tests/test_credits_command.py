@@ -223,14 +223,16 @@ def test_a_thousand_entries_stay_within_limits_with_the_exact_total(
 def test_forty_concurrent_commands_with_slow_whmcs_are_all_acknowledged_and_answered(
     slack: FakeSlack, whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings
 ) -> None:
-    whmcs.set_credits(42, ENTRIES)
+    clients = range(101, 141)
+    for client in clients:
+        whmcs.set_credits(client, ENTRIES)
     whmcs.latency = 3.5
     settings = whmcs_settings.model_copy(update={"whmcs_timeout": 10})
     with running_bot(slack, settings, credits_rate_limit=100) as bot:
         with ThreadPoolExecutor(40) as pool:
-            replies = list(pool.map(lambda _: bot.command("42"), range(40)))
+            replies = list(pool.map(lambda client: bot.command(str(client)), clients))
         assert all(reply.status == 200 for reply in replies)
         assert max(reply.seconds for reply in replies) < 3
         answers = [bot.answer(reply, timeout=20) for reply in replies]
-    assert all("Credits of client #42" in all_text(answer) for answer in answers)
+    assert all(f"Credits of client #{n}" in all_text(a) for n, a in zip(clients, answers, strict=True))
     assert len(whmcs.actions("GetCredits")) == 40

@@ -48,13 +48,13 @@ def test_commands_latencies_and_whmcs_errors_are_counted(bot: BotUnderTest, whmc
     bot.command("help")
     bot.command("0")
     bot.answer(bot.command("42", user=MALLORY))
-    whmcs.queue(error("Authentication Failed", 403))
-    bot.answer(bot.command("42"))
     whmcs.queue(error("Client ID Not Found"))
     bot.answer(bot.command("7"))
+    whmcs.queue(error("Authentication Failed", 403))
+    bot.answer(bot.command("42"))
 
-    samples = eventually(bot.url, lambda s: value(s, "credits_commands_total", outcome="not_found") == 1)
-    for outcome, count in [("ok", 1), ("help", 1), ("invalid", 1), ("denied", 1), ("whmcs_auth", 1)]:
+    samples = eventually(bot.url, lambda s: value(s, "credits_commands_total", outcome="whmcs_auth") == 1)
+    for outcome, count in [("ok", 1), ("help", 1), ("invalid", 1), ("denied", 1), ("not_found", 1)]:
         assert value(samples, "credits_commands_total", outcome=outcome) == count, outcome
     assert value(samples, "credits_commands_total", outcome="error") == 0, "known outcomes start at zero"
     assert value(samples, "credits_ack_seconds_count") == 6

@@ -19,9 +19,16 @@ TEAM_ID = "T0FAKE"
 BOT_SCOPES = ("commands", "usergroups:read", "users:read", "chat:write", "files:write", "im:write")
 
 
+HANG_UP = 0
+"""A scripted method that answers with this status closes the connection without any answer."""
+
+MethodAnswer = tuple[int, dict[str, Any]] | tuple[int, dict[str, Any], dict[str, str]]
+
+
 @dataclass
 class FakeSlack(LoopbackServer):
-    """`groups` answers usergroups.users.list; `methods` overrides any method with a function of its args.
+    """`groups` answers usergroups.users.list; `methods` overrides any method with a function of its args,
+    answering (status, body) or (status, body, headers), or hanging up when the status is HANG_UP.
 
     auth.test lists `scopes` in its `x-oauth-scopes` header, as Slack does; apps.connections.open (with the
     app-level token) answers with `socket_url`. Every Web API call is recorded in `calls` as (method, args);
@@ -31,7 +38,7 @@ class FakeSlack(LoopbackServer):
     groups: dict[str, list[str]] = field(default_factory=dict)
     scopes: tuple[str, ...] = BOT_SCOPES
     socket_url: str = ""
-    methods: dict[str, Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    methods: dict[str, Callable[[dict[str, Any]], MethodAnswer]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
@@ -67,7 +74,7 @@ class FakeSlack(LoopbackServer):
             self.responses.setdefault(key, []).append(body)
             self.changed.notify_all()
 
-    def call(self, method: str, args: dict[str, Any], token: str) -> tuple[int, dict[str, Any]]:
+    def call(self, method: str, args: dict[str, Any], token: str) -> MethodAnswer:
         with self.changed:
             self.calls.append((method, args))
         if token not in (BOT_TOKEN, APP_TOKEN):
@@ -136,8 +143,13 @@ class _Handler(QuietHandler):
         if path.startswith("/api/"):
             token = (self.headers.get("Authorization") or "").removeprefix("Bearer ") or args.get("token", "")
             method = path.removeprefix("/api/")
-            status, body = owner.call(method, args, token)
-            headers = {"x-oauth-scopes": ",".join(owner.scopes)} if method == "auth.test" else {}
-            self.send(status, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
+            answer = owner.call(method, args, token)
+            if answer[0] == HANG_UP:
+                self.close_connection = True
+                return
+            headers = answer[2] if len(answer) == 3 else {}
+            if method == "auth.test":
+                headers = {**headers, "x-oauth-scopes": ",".join(owner.scopes)}
+            self.send(answer[0], json.dumps(answer[1]).encode(), "application/json; charset=utf-8", headers)
             return
         self.send(404, b"not found", "text/plain")
