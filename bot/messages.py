@@ -8,6 +8,7 @@ from bot.commands import COMMAND
 from bot.whmcs_replies import (
     ClientNotFound,
     WhmcsAuthError,
+    WhmcsCredentialsPaused,
     WhmcsError,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
@@ -19,6 +20,11 @@ from bot.whmcs_replies import (
 def failure_text(error: WhmcsError, whmcs_timeout: float) -> str:
     if isinstance(error, ClientNotFound):
         return f"No client {escape(error.client_ref_shown)} in WHMCS."
+    if isinstance(error, WhmcsCredentialsPaused):
+        return (
+            "WHMCS rejected the bot's API credentials; tell a WHMCS administrator. To avoid WHMCS banning "
+            f"this server, the bot will not ask WHMCS again before {error.resumes_at:%H:%M} UTC."
+        )
     if isinstance(error, WhmcsAuthError):
         return "WHMCS rejected the bot's API credentials; tell a WHMCS administrator."
     if isinstance(error, WhmcsPermissionError):

@@ -8,17 +8,20 @@ so lookups keep working and nothing is let through that the process would refuse
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Protocol
 
 import redis
 
 from bot.limits import SlidingWindowLimiter, Verdict
+from bot.single_flight import SingleFlight
 
 logger = logging.getLogger(__name__)
 KEY_PREFIX = "credits-bot:"
@@ -141,3 +144,73 @@ def connect(url: str, *, verify_tls: bool, pool_size: int) -> redis.Redis:
         options["ssl_cert_reqs"] = "none"
     pool = redis.BlockingConnectionPool.from_url(url, **options)
     return redis.Redis(connection_pool=pool)
+
+
+FlightKey = tuple[str, tuple[tuple[str, str], ...]]
+RESULT_SECONDS = 2.0
+POLL_SECONDS = 0.05
+
+
+class RedisSingleFlight:
+    """Identical WHMCS calls in flight share one request across processes, not only within one.
+
+    Within a process callers queue behind one `SingleFlight` call; that call then tries to become the leader
+    for the key in Redis (`SET NX` with an expiry). The leader asks WHMCS and publishes the decoded reply for
+    RESULT_SECONDS; the others poll for it and, should the leader fail or outlast `wait_seconds`, ask WHMCS
+    themselves. Keys are hashed, so Redis never sees which client was asked for; the reply itself (a credit
+    log) stays in Redis for those two seconds only. Without Redis, each process asks on its own.
+    """
+
+    def __init__(self, client: redis.Redis, wait_seconds: float) -> None:
+        self._client = client
+        self._wait = wait_seconds
+        self._local: SingleFlight[FlightKey, object] = SingleFlight()
+        self._fallback = _Fallback("lookup coalescing")
+
+    def run(self, key: FlightKey, call: Callable[[], object]) -> object:
+        return self._local.run(key, lambda: self._shared(key, call))
+
+    def _shared(self, key: FlightKey, call: Callable[[], object]) -> object:
+        name = hashlib.sha256(json.dumps(key).encode()).hexdigest()
+        lock, result = f"{KEY_PREFIX}flight:{name}", f"{KEY_PREFIX}result:{name}"
+        try:
+            leader = self._client.set(lock, "1", nx=True, px=round(self._wait * 1000))
+        except redis.RedisError as error:
+            self._fallback.warn(error)
+            return call()
+        if leader:
+            return self._lead(lock, result, call)
+        return self._follow(lock, result, call)
+
+    def _lead(self, lock: str, result: str, call: Callable[[], object]) -> object:
+        try:
+            value = call()
+        except BaseException:
+            self._forget(lock)
+            raise
+        try:
+            self._client.set(result, json.dumps(value, default=str), px=round(RESULT_SECONDS * 1000))
+        except redis.RedisError as error:
+            self._fallback.warn(error)
+        self._forget(lock)
+        return value
+
+    def _follow(self, lock: str, result: str, call: Callable[[], object]) -> object:
+        deadline = time.monotonic() + self._wait
+        try:
+            while time.monotonic() < deadline:
+                raw: Any = self._client.get(result)
+                if raw is not None:
+                    return json.loads(raw, parse_float=Decimal)
+                if not self._client.exists(lock):
+                    break
+                time.sleep(POLL_SECONDS)
+        except redis.RedisError as error:
+            self._fallback.warn(error)
+        return call()
+
+    def _forget(self, lock: str) -> None:
+        try:
+            self._client.delete(lock)
+        except redis.RedisError as error:
+            self._fallback.warn(error)

@@ -32,9 +32,9 @@ from bot.lookups import Lookups
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings
-from bot.shared_state import MemoryStore, RedisRateLimiter, RedisStore, Store, connect
+from bot.shared_state import MemoryStore, RedisRateLimiter, RedisSingleFlight, RedisStore, Store, connect
 from bot.slack_responses import ResponseUrlPoster
-from bot.whmcs import CredentialsBreaker, HttpTransport, Transport, WhmcsClient
+from bot.whmcs import CredentialsBreaker, Flights, HttpTransport, Transport, WhmcsClient
 
 logger = logging.getLogger(__name__)
 SLACK_TIMEOUT_SECONDS = 5
@@ -98,16 +98,29 @@ def audit_poster(client: WebClient, channel: str | None) -> Callable[[str], None
     return post
 
 
-def shared_state(slack: SlackSettings) -> tuple[Store, RateLimiter]:
-    """Redis when REDIS_URL is set, so that every web process shares one limit and one cache."""
+@dataclass(frozen=True)
+class SharedState:
+    store: Store
+    limiter: RateLimiter
+    flights: Flights | None = None
+
+
+def shared_state(slack: SlackSettings, whmcs_timeout: float) -> SharedState:
+    """Redis when REDIS_URL is set, so that every web process shares one limit, one cache and its lookups
+    in flight; otherwise each process keeps its own."""
     if slack.redis_url is None:
-        return MemoryStore(), SlidingWindowLimiter(slack.credits_rate_limit)
+        return SharedState(MemoryStore(), SlidingWindowLimiter(slack.credits_rate_limit))
     client = connect(
         slack.redis_url.get_secret_value(),
         verify_tls=slack.redis_verify_tls,
         pool_size=2 * slack.bot_concurrency + 16,
     )
-    return RedisStore(client), RedisRateLimiter(client, slack.credits_rate_limit)
+    longest_call = 2.5 * whmcs_timeout + 1
+    return SharedState(
+        RedisStore(client),
+        RedisRateLimiter(client, slack.credits_rate_limit),
+        RedisSingleFlight(client, wait_seconds=longest_call),
+    )
 
 
 def build_services(
@@ -134,21 +147,22 @@ def build_services(
         http = HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
         transport = CredentialsBreaker(http, clock=clock)
     side_calls = ThreadPoolExecutor(slack.bot_concurrency, thread_name_prefix="whmcs-side")
-    store, limiter = shared_state(slack)
+    shared = shared_state(slack, whmcs_settings.whmcs_timeout)
+    whmcs_client = WhmcsClient(transport, observe=metrics.whmcs_call, flights=shared.flights)
     return Services(
-        lookups=Lookups(WhmcsClient(transport, observe=metrics.whmcs_call), side_calls, store),
+        lookups=Lookups(whmcs_client, side_calls, shared.store),
         policy=AccessPolicy(
             users=frozenset(slack.credits_allowed_users),
             groups=tuple(slack.credits_allowed_usergroups),
             channels=frozenset(slack.credits_allowed_channels),
         ),
-        membership=GroupMembership(group_members, store, clock=clock),
+        membership=GroupMembership(group_members, shared.store, clock=clock),
         links=AdminLinks(whmcs_settings.admin_base),
         whmcs_timeout=whmcs_settings.whmcs_timeout,
         allow_share=slack.credits_allow_share,
         answer=ResponseUrlPoster(slack.bot_concurrency),
         audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
-        limiter=limiter,
+        limiter=shared.limiter,
         metrics=metrics,
     )
 

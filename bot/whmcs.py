@@ -243,16 +243,27 @@ class CredentialsBreaker:
         event(logger, "whmcs_credentials_accepted")
 
 
+FlightKey = tuple[str, tuple[tuple[str, str], ...]]
+
+
+class Flights(Protocol):
+    """Coalesces identical calls in flight: in this process (SingleFlight) or across processes (Redis)."""
+
+    def run(self, key: FlightKey, call: Callable[[], object]) -> object: ...
+
+
 class WhmcsClient:
     """The WHMCS actions the bot uses, over any transport (HTTP, or the bundled demo data).
 
     Identical calls in flight at the same moment (same action and fields) share one request to WHMCS.
     """
 
-    def __init__(self, transport: Transport, observe: WhmcsObserver | None = None) -> None:
+    def __init__(
+        self, transport: Transport, observe: WhmcsObserver | None = None, flights: Flights | None = None
+    ) -> None:
         self._transport = transport
         self._observe = observe
-        self._flights: SingleFlight[tuple[str, tuple[tuple[str, str], ...]], object] = SingleFlight()
+        self._flights: Flights = flights if flights is not None else SingleFlight()
 
     def _send(self, action: str, fields: dict[str, str]) -> object:
         key = (action, tuple(sorted(fields.items())))

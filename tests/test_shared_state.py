@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,21 @@ def test_redis_sliding_window_and_store(redis_url: str) -> None:
     assert RedisStore(client).get("k") == {"a": [1, 2]}
     time.sleep(0.25)
     assert RedisStore(client).get("k") is None
+
+
+def test_two_processes_asking_for_one_client_at_once_make_one_whmcs_call(
+    slack: FakeSlack, jane: FakeWhmcs, whmcs_settings: WhmcsSettings, redis_url: str
+) -> None:
+    jane.latency = 1.0
+    with (
+        running_bot(slack, whmcs_settings, redis_url=redis_url) as first,
+        running_bot(slack, whmcs_settings, redis_url=redis_url) as second,
+        ThreadPoolExecutor(4) as pool,
+    ):
+        replies = list(pool.map(lambda bot: bot.command("42"), [first, second, first, second]))
+        answers = [
+            bots.answer(reply) for bots, reply in zip([first, second, first, second], replies, strict=True)
+        ]
+    assert all("Jane Doe" in all_text(answer) for answer in answers)
+    assert len(jane.actions("GetCredits")) == 1
+    assert len(jane.actions("GetClientsDetails")) == 1
