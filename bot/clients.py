@@ -42,13 +42,29 @@ PLAIN = Currency()
 
 
 @dataclass(frozen=True, slots=True)
-class ClientDetails:
+class ClientMatch:
+    """A client as a GetClients search lists them."""
+
     id: int
     firstname: str
     lastname: str
     companyname: str
     email: str
     status: str
+
+    @property
+    def person(self) -> str:
+        return " ".join(part for part in (self.firstname, self.lastname) if part)
+
+    @property
+    def name(self) -> str:
+        return self.person or self.email
+
+
+@dataclass(frozen=True, slots=True)
+class ClientDetails(ClientMatch):
+    """A client as GetClientsDetails describes them: a match plus their balance and currency."""
+
     credit: Decimal | None
     currency_id: int | None
     currency_code: str
@@ -56,24 +72,9 @@ class ClientDetails:
     @property
     def name(self) -> str:
         """`Jane Doe (Acme Ltd)`, or whichever parts exist."""
-        person = " ".join(part for part in (self.firstname, self.lastname) if part)
-        if person and self.companyname:
-            return f"{person} ({self.companyname})"
-        return person or self.companyname or self.email or f"Client #{self.id}"
-
-
-@dataclass(frozen=True, slots=True)
-class ClientMatch:
-    id: int
-    firstname: str
-    lastname: str
-    companyname: str
-    email: str
-    status: str
-
-    @property
-    def name(self) -> str:
-        return " ".join(part for part in (self.firstname, self.lastname) if part) or self.email
+        if self.person and self.companyname:
+            return f"{self.person} ({self.companyname})"
+        return self.person or self.companyname or self.email or f"Client #{self.id}"
 
 
 def _optional_decimal(value: object, field: str) -> Decimal | None:
