@@ -1,4 +1,5 @@
-"""No secret reaches the logs, at DEBUG, through a whole run: lookups, denials, failures, forgeries.
+"""No secret reaches the logs, at DEBUG, through a whole run: lookups, button presses, denials, failures,
+forgeries.
 
 Every record is captured on the root logger (slack_sdk, slack_bolt and urllib3 included) and formatted in
 full, arguments, structured fields and tracebacks included.
@@ -14,11 +15,12 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot.blocks import EXPORT_ACTION, SHARE_ACTION
 from bot.logs import LIBRARY_FLOORS, JsonFormatter, configure
 from bot.settings import WhmcsSettings
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.whmcs import ACCESS_KEY, IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error
-from tests.slack_harness import MALLORY, BotUnderTest, running_bot
+from tests.slack_harness import MALLORY, BotUnderTest, buttons, running_bot
 from tests.test_http_hardening import FORM, post, sign
 
 SECRETS = {
@@ -81,7 +83,12 @@ def whole_run(bot: BotUnderTest, slack: FakeSlack, whmcs: FakeWhmcs) -> None:
     slack.methods["usergroups.users.list"] = lambda args: (500, {"ok": False, "error": "fatal_error"})
     assert bot.answer(bot.command("42", user="U0BOB"))["text"].startswith("I couldn't verify")
     del slack.methods["usergroups.users.list"]
-    bot.answer(bot.command("42"))
+    answer = bot.answer(bot.command("42"))
+    for action in (EXPORT_ACTION, SHARE_ACTION):
+        assert bot.answer(bot.click(buttons(answer)[action]))["replace_original"] is False
+    assert bot.answer(bot.click(buttons(answer)[EXPORT_ACTION], user=MALLORY))["text"].startswith(
+        "You're not"
+    )
     bot.answer(bot.command("42", user="U0BOB"))
     bot.command("help")
     bot.command("not a client")
