@@ -34,16 +34,21 @@ def free_port() -> int:
         return port
 
 
-@contextmanager
-def procfile_web(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    port = free_port()
+def web_environment(env: dict[str, str], port: int) -> dict[str, str]:
+    """This process's environment without its bot settings, plus `env` and PORT; this Python's tools first."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("WHMCS_", "SLACK_", "CREDITS_"))}
     environment.update(env, PORT=str(port))
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
+    return environment
+
+
+@contextmanager
+def procfile_web(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    port = free_port()
     process = subprocess.Popen(
         ["bash", "-c", web_command()],
         cwd=ROOT,
-        env=environment,
+        env=web_environment(env, port),
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

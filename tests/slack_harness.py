@@ -19,7 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.settings import SlackSettings, WhmcsSettings
 from bot.slack_app import build_services, create_app, slack_client
-from bot.web import wsgi_app
+from bot.web import WsgiApp, wsgi_app
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack
 
 ALICE = "U0ALICE"
@@ -140,20 +140,26 @@ class BotUnderTest:
 
 
 @contextmanager
-def running_bot(slack: FakeSlack, whmcs: WhmcsSettings | None, **overrides: Any) -> Iterator[BotUnderTest]:
-    settings = slack_settings(slack, **overrides)
-    client = slack_client(settings)
-    application = wsgi_app(create_app(settings, build_services(settings, whmcs, client), client))
+def serving(application: WsgiApp) -> Iterator[str]:
+    """A WSGI app on a loopback port, served from threads of this process; yields its base URL."""
     server = make_server(
         "127.0.0.1", 0, application, server_class=_ThreadingServer, handler_class=_QuietRequests
     )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield BotUnderTest(f"http://127.0.0.1:{server.server_port}", slack)
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def running_bot(slack: FakeSlack, whmcs: WhmcsSettings | None, **overrides: Any) -> Iterator[BotUnderTest]:
+    settings = slack_settings(slack, **overrides)
+    client = slack_client(settings)
+    with serving(wsgi_app(create_app(settings, build_services(settings, whmcs, client), client))) as url:
+        yield BotUnderTest(url, slack)
 
 
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
