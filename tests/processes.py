@@ -34,6 +34,14 @@ def free_port() -> int:
         return port
 
 
+def web_environment(env: dict[str, str], port: int) -> dict[str, str]:
+    """This process's environment without its bot settings, plus `env` and PORT; this Python's tools first."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("WHMCS_", "SLACK_", "CREDITS_"))}
+    environment.update(env, PORT=str(port))
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
+    return environment
+
+
 @contextmanager
 def procfile_web(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
     with procfile_process("web", env) as running:
@@ -45,13 +53,10 @@ def procfile_process(kind: str, env: dict[str, str]) -> Iterator[tuple[subproces
     """The Procfile's `kind` command with `env` and PORT set (a free port unless `env` has one); yields the
     process and its base URL."""
     port = int(env.get("PORT") or free_port())
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("WHMCS_", "SLACK_", "CREDITS_"))}
-    environment.update(env, PORT=str(port))
-    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
     process = subprocess.Popen(
         ["bash", "-c", procfile_command(kind)],
         cwd=ROOT,
-        env=environment,
+        env=web_environment(env, port),
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -17,7 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.metrics import Metrics
 from bot.settings import SlackSettings, WhmcsSettings
 from bot.slack_app import build_services, create_app, slack_client
-from bot.web import start_server, wsgi_app
+from bot.web import WsgiApp, start_server, wsgi_app
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack
 
 ALICE = "U0ALICE"
@@ -130,6 +130,17 @@ class BotUnderTest:
 
 
 @contextmanager
+def serving(application: WsgiApp) -> Iterator[str]:
+    """A WSGI app on a loopback port, served from threads of this process; yields its base URL."""
+    server = start_server(application, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
 def running_bot(
     slack: FakeSlack,
     whmcs: WhmcsSettings | None,
@@ -144,12 +155,8 @@ def running_bot(
     application = wsgi_app(
         create_app(settings, build_services(settings, whmcs, client, metrics, clock), client), metrics
     )
-    server = start_server(application, "127.0.0.1", 0)
-    try:
-        yield BotUnderTest(f"http://127.0.0.1:{server.server_port}", slack, metrics)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(application) as url:
+        yield BotUnderTest(url, slack, metrics)
 
 
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""Bolt apps to measure credits-bot against, served by the same gunicorn settings and WSGI shell."""
