@@ -255,7 +255,13 @@ def credit_log_arrivals(slack: TimedSlack, sent: Sequence[Sent], deadline: float
 
 
 def measure(
-    server: Server, burst: int, whmcs_latency: float, env: dict[str, str], slack: TimedSlack, whmcs: FakeWhmcs
+    server: Server,
+    burst: int,
+    whmcs_latency: float,
+    env: dict[str, str],
+    slack: TimedSlack,
+    whmcs: FakeWhmcs,
+    one_client: bool = False,
 ) -> Measurement:
     whmcs.latency = whmcs_latency
     with running(server, env) as (process, url, startup):
@@ -266,7 +272,12 @@ def measure(
         if server.answers:
             slack.arrival_times([command.key for command in warm_up], time.monotonic() + ANSWER_WAIT_SECONDS)
         idle_rss = largest_mb(process_tree(process.pid), "VmRSS")
-        sent = send_burst(bot, range(FIRST_BURST_CLIENT, FIRST_BURST_CLIENT + burst))
+        asked = (
+            [FIRST_BURST_CLIENT] * burst
+            if one_client
+            else range(FIRST_BURST_CLIENT, FIRST_BURST_CLIENT + burst)
+        )
+        sent = send_burst(bot, asked)
         first_request = min(command.started for command in sent)
         unanswered, last_answer = None, None
         if server.answers:
@@ -390,7 +401,7 @@ def targets_table(rows: Sequence[Measurement]) -> list[str]:
     return lines
 
 
-def caption(servers: Sequence[Server], concurrency: str) -> str:
+def caption(servers: Sequence[Server], concurrency: str, one_client: bool) -> str:
     names = ", ".join(server.name for server in servers)
     sentences = [
         f"One run of `python -m benchmarks.load` on {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores "
@@ -398,7 +409,11 @@ def caption(servers: Sequence[Server], concurrency: str) -> str:
         f"Python {platform.python_version()}, slack-bolt {version('slack-bolt')}, gunicorn "
         f"{version('gunicorn')} with the Procfile's settings ({gunicorn_config.workers} "
         f"{gunicorn_config.worker_class} worker, {gunicorn_config.threads} threads) for each of {names}.",
-        "Each command of a burst asks for a *different* client, so coalescing identical lookups cannot help.",
+        "Every command of a burst asks for the *same* client, as when a team looks at one account at once: "
+        "credits-bot coalesces identical lookups in flight."
+        if one_client
+        else "Each command of a burst asks for a *different* client, so coalescing identical lookups "
+        "cannot help.",
         f"credits-bot runs with BOT_CONCURRENCY={concurrency} and CREDITS_RATE_LIMIT={RATE_LIMIT}.",
         f"Every server is started afresh for each row and warmed with a burst of {WARM_UP_BURST} commands, "
         "answers awaited, so that its thread and connection pools have grown as on a server that has been "
@@ -486,6 +501,9 @@ def main() -> None:
     )
     parser.add_argument("--servers", nargs="+", choices=keys, default=keys)
     parser.add_argument("--bot-concurrency", type=int, default=DEFAULT_CONCURRENCY, help="for credits-bot")
+    parser.add_argument(
+        "--one-client", action="store_true", help="every command asks for the same client (load-one-client.*)"
+    )
     args = parser.parse_args()
     servers = [server for server in SERVERS if server.key in args.servers]
 
@@ -507,7 +525,7 @@ def main() -> None:
         for latency in args.whmcs_latencies:
             for burst in args.bursts:
                 for server in servers:
-                    rows.append(measure(server, burst, latency, env, slack, whmcs))
+                    rows.append(measure(server, burst, latency, env, slack, whmcs, args.one_client))
                     print(f"measured {server.name}: {burst} at once, WHMCS {latency:g} s", flush=True)
 
     concurrency = str(args.bot_concurrency)
@@ -516,7 +534,7 @@ def main() -> None:
     report = [
         "## Load",
         "",
-        caption(servers, concurrency),
+        caption(servers, concurrency, args.one_client),
         "",
         *load_table(rows),
         "",
@@ -530,10 +548,11 @@ def main() -> None:
         "",
     ]
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "load.md").write_text("\n".join(report))
-    draw_chart(rows, servers, RESULTS / "load.png")
+    name = "load-one-client" if args.one_client else "load"
+    (RESULTS / f"{name}.md").write_text("\n".join(report))
+    draw_chart(rows, servers, RESULTS / f"{name}.png")
     print("\n" + "\n".join(report))
-    print(f"wrote {(RESULTS / 'load.md').relative_to(ROOT)} and {(RESULTS / 'load.png').relative_to(ROOT)}")
+    print(f"wrote {name}.md and {name}.png in {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

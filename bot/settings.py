@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 API_PATH = "/includes/api.php"
 MAX_CLIENT_ID = 2_147_483_647
+LOOKUP_THREADS_PER_SLOT = 8
 
 _COMMON_CONFIG = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -112,6 +113,13 @@ class SlackSettings(BaseSettings):
     redis_url: SecretStr | None = None
     redis_verify_tls: bool = True
     bot_concurrency: int = Field(default=32, ge=1, le=512)
+
+    @property
+    def lookup_threads(self) -> int:
+        """Threads that may hold a lookup: many more than may call WHMCS, because a lookup that waits (for a
+        WHMCS slot, or for an identical lookup already in flight) costs a thread and nothing else."""
+        return LOOKUP_THREADS_PER_SLOT * self.bot_concurrency
+
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
     log_format: Literal["json", "text"] | None = None

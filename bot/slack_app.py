@@ -146,7 +146,7 @@ def build_services(
     if whmcs is not None:
         http = HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
         transport = CredentialsBreaker(http, clock=clock)
-    side_calls = ThreadPoolExecutor(slack.bot_concurrency, thread_name_prefix="whmcs-side")
+    side_calls = ThreadPoolExecutor(slack.lookup_threads, thread_name_prefix="whmcs-side")
     shared = shared_state(slack, whmcs_settings.whmcs_timeout)
     whmcs_client = WhmcsClient(transport, observe=metrics.whmcs_call, flights=shared.flights)
     return Services(
@@ -189,7 +189,7 @@ def create_app(
         request_verification_enabled=not socket_mode,
         process_before_response=True,
         token_verification_enabled=False,
-        listener_executor=pool or LookupPool(settings.bot_concurrency),
+        listener_executor=pool or LookupPool(settings.lookup_threads),
         logger=logging.getLogger("slack_bolt"),
     )
     app.middleware(refuse_incomplete_commands)
@@ -242,7 +242,7 @@ def start_app(demo: bool, *, socket_mode: bool) -> ServedApp:
     configure_audit_log()
     client = slack_client(slack)
     metrics = Metrics()
-    pool = LookupPool(slack.bot_concurrency)
+    pool = LookupPool(slack.lookup_threads)
     services = build_services(slack, whmcs, client, metrics)
     app = create_app(slack, services, client, socket_mode=socket_mode, pool=pool)
     return ServedApp(slack, app, metrics, pool)

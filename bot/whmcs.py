@@ -69,9 +69,13 @@ class HttpTransport:
     Retries go through urllib3: connection errors up to twice, a 5xx once, never a read timeout (the
     request may have reached WHMCS) and never an error WHMCS answered (an authentication failure retried
     would count towards WHMCS's ban after 3 failed logins). The worst case is about 2.25 x WHMCS_TIMEOUT.
+
+    At most `pool_size` requests are in flight at once (one per pooled connection); more callers wait for a
+    slot, so a burst of lookups queues here instead of landing on WHMCS all at once.
     """
 
     def __init__(self, settings: WhmcsSettings, pool_size: int = 10) -> None:
+        self._slots = threading.BoundedSemaphore(pool_size)
         self._url = settings.api_url
         self._timeout = (
             min(settings.whmcs_timeout, max(settings.whmcs_timeout / 4, 1.0)),
@@ -103,6 +107,10 @@ class HttpTransport:
         self._session.headers["User-Agent"] = "credits-bot"
 
     def __call__(self, action: str, fields: dict[str, str]) -> object:
+        with self._slots:
+            return self._post(action, fields)
+
+    def _post(self, action: str, fields: dict[str, str]) -> object:
         started = time.monotonic()
         try:
             response = self._session.post(
