@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 API_PATH = "/includes/api.php"
 MAX_CLIENT_ID = 2_147_483_647
 LOOKUP_THREADS_PER_SLOT = 8
+MAX_LOOKUP_THREADS = 1024
 
 _COMMON_CONFIG = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -118,7 +119,9 @@ class SlackSettings(BaseSettings):
     def lookup_threads(self) -> int:
         """Threads that may hold a lookup: many more than may call WHMCS, because a lookup that waits (for a
         WHMCS slot, or for an identical lookup already in flight) costs a thread and nothing else."""
-        return LOOKUP_THREADS_PER_SLOT * self.bot_concurrency
+        return max(
+            self.bot_concurrency, min(LOOKUP_THREADS_PER_SLOT * self.bot_concurrency, MAX_LOOKUP_THREADS)
+        )
 
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"

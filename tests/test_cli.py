@@ -155,3 +155,12 @@ def test_bad_filter_is_a_usage_error() -> None:
     result = run_cli("lookup", "1", "--demo", "--since", "2024-05-01", "--until", "2024-01-01")
     assert result.returncode == 2
     assert "'since' is after 'until'" in result.stderr
+
+
+def test_blocks_prints_the_slack_message_and_a_preview_link() -> None:
+    result = run_cli("lookup", "1", "--demo", "--blocks")
+    assert result.returncode == 0, result.stderr
+    message_text, _, preview = result.stdout.rpartition("\nPreview: ")
+    message = json.loads(message_text)
+    assert message["text"].startswith("Credits of Jane Doe (Acme Ltd) (#1): 2 entries")
+    assert preview.startswith("https://app.slack.com/block-kit-builder/#%7B%22blocks%22")
