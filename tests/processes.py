@@ -52,9 +52,16 @@ def procfile_web(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], s
 def procfile_process(kind: str, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """The Procfile's `kind` command with `env` and PORT set (a free port unless `env` has one); yields the
     process and its base URL."""
+    with shell_process(procfile_command(kind), env) as running:
+        yield running
+
+
+@contextmanager
+def shell_process(command: str, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`command` run by bash as Heroku runs a Procfile line, with `env` and PORT; stopped on the way out."""
     port = int(env.get("PORT") or free_port())
     process = subprocess.Popen(
-        ["bash", "-c", procfile_command(kind)],
+        ["bash", "-c", command],
         cwd=ROOT,
         env=web_environment(env, port),
         text=True,

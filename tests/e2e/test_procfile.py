@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, entry
-from tests.processes import free_port, procfile_web, serving_env, wait_healthy, web_environment
+from tests.processes import procfile_web, serving_env, shell_process, wait_healthy
 from tests.slack_harness import BotUnderTest
 
 
@@ -58,23 +55,9 @@ def test_serve_demo_answers_from_the_sample_data_without_whmcs_settings(
     slack: FakeSlack, whmcs: FakeWhmcs
 ) -> None:
     env = {key: value for key, value in serving_env(slack, whmcs).items() if not key.startswith("WHMCS_")}
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--demo"],
-        env=web_environment(env, port),
-        text=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
+    with shell_process("python -m bot serve --demo", env) as (process, url):
         wait_healthy(url, process)
         bot = BotUnderTest(url, slack)
-        answer = bot.answer(bot.command("acme"))
-        assert "2 clients match 'acme'" in answer["text"]
+        assert "2 clients match 'acme'" in bot.answer(bot.command("acme"))["text"]
         assert "Jane Doe (Acme Ltd)" in bot.answer(bot.command("1"))["text"]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     assert whmcs.calls == []
