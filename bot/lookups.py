@@ -6,6 +6,7 @@ modules. The listeners (slash command and buttons) and the CLI all come through 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -14,11 +15,13 @@ from dataclasses import asdict, dataclass
 from bot.clients import ClientDetails, ClientMatch, Currency, currency_for
 from bot.commands import ByEmail, ById, BySearch, ClientQuery
 from bot.credits import NO_FILTERS, Filters
+from bot.logs import event
 from bot.shared_state import MemoryStore, Store
 from bot.views import CreditView
 from bot.whmcs import WhmcsClient
 from bot.whmcs_replies import ClientNotFound, WhmcsError, WhmcsPermissionError
 
+logger = logging.getLogger(__name__)
 CURRENCIES_TTL_SECONDS = 3600.0
 SEARCH_LIMIT = 10
 
@@ -99,7 +102,14 @@ class Lookups:
             except ClientNotFound:
                 details = None
             except WhmcsError as error:
-                notes.append(f"The client's details could not be loaded ({type(error).__name__}).")
+                event(
+                    logger,
+                    "client_details_failed",
+                    logging.WARNING,
+                    client=client_id,
+                    kind=type(error).__name__,
+                )
+                notes.append("The client's name and balance could not be loaded from WHMCS just now.")
         currency = currency_for(details, self._known_currencies(details, notes))
         return CreditView(
             log=log, filters=filters, offset=offset, details=details, currency=currency, notes=tuple(notes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.blocks import clip
 from bot.views import CreditView
 
 DESCRIPTION_WIDTH = 60
@@ -12,11 +13,6 @@ DESCRIPTION_WIDTH = 60
 def money(amount: object) -> str:
     """Two decimals, exactly: Decimal formatting never goes through float."""
     return f"{amount:.2f}"
-
-
-def _clip(text: str, width: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def client_heading(view: CreditView) -> list[str]:
@@ -40,7 +36,7 @@ def log_as_table(view: CreditView) -> str:
     rows = [
         (
             entry.date.isoformat(),
-            _clip(entry.description, DESCRIPTION_WIDTH),
+            clip(entry.description, DESCRIPTION_WIDTH),
             money(entry.amount),
             f"#{entry.invoice_id}" if entry.invoice_id else "",
         )

@@ -7,7 +7,7 @@ import pytest
 from bot.blocks import SHOW_ACTION, message_problems
 from bot.settings import WhmcsSettings
 from tests.fakes.slack import FakeSlack
-from tests.fakes.whmcs import FakeWhmcs, client, entry
+from tests.fakes.whmcs import FakeWhmcs, Reply, client, entry
 from tests.slack_harness import MALLORY, BotUnderTest, all_text, buttons, running_bot
 
 EUR = {"id": 2, "code": "EUR", "prefix": "€", "suffix": " EUR", "format": 3, "rate": "0.9"}
@@ -156,3 +156,12 @@ def test_role_without_client_search_says_what_is_missing(bot: BotUnderTest, acme
     acme.denied_actions.add("GetClients")
     answer = bot.answer(bot.command("acme"))
     assert answer["text"].startswith("The bot's WHMCS API role does not allow the `getclients` action")
+
+
+def test_details_failing_still_shows_the_log_with_a_plain_note(bot: BotUnderTest, acme: FakeWhmcs) -> None:
+    page = Reply("<html>Bad gateway</html>", status=502, content_type="text/html")
+    acme.queue(page, page, action="GetClientsDetails")
+    text = all_text(bot.answer(bot.command("42")))
+    assert "*Total*\n`60.05`" in text
+    assert "The client's name and balance could not be loaded from WHMCS just now." in text
+    assert "Unavailable" not in text
