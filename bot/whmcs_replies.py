@@ -113,11 +113,16 @@ class WhmcsUnexpectedReply(WhmcsError):
 
 
 def error_kind(error: WhmcsError) -> str:
-    """A short, bounded name for what went wrong, for metrics and logs."""
+    """A short, bounded name for what went wrong, for metrics and logs.
+
+    A call held back by the credentials pause is `credentials_paused`, not `auth`: it never reached WHMCS,
+    and `auth` should count only the failed logins WHMCS saw (3 in 30 minutes ban the server's IP).
+    """
     if isinstance(error, WhmcsUnavailable):
         return error.cause
     kinds: tuple[tuple[type[WhmcsError], str], ...] = (
         (ClientNotFound, "client_not_found"),
+        (WhmcsCredentialsPaused, "credentials_paused"),
         (WhmcsAuthError, "auth"),
         (WhmcsPermissionError, "permission"),
         (WhmcsIpNotAllowed, "ip_not_allowed"),

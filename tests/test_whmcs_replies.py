@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from bot.whmcs_replies import (
     ClientNotFound,
     WhmcsAuthError,
+    WhmcsCredentialsPaused,
     WhmcsError,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
@@ -22,6 +23,8 @@ from bot.whmcs_replies import (
     error_kind,
 )
 from tests.fakes.whmcs import credits_reply, entry, flattened
+
+PAUSE_ENDS = datetime(2026, 1, 1, tzinfo=UTC)
 
 DOC_EXAMPLE = {
     "result": "success",
@@ -259,6 +262,7 @@ def test_any_json_is_a_log_or_a_whmcs_error(reply: Any) -> None:
     [
         (ClientNotFound("7"), "client_not_found"),
         (WhmcsAuthError("Authentication Failed"), "auth"),
+        (WhmcsCredentialsPaused("Authentication Failed", PAUSE_ENDS), "credentials_paused"),
         (WhmcsPermissionError("Invalid Permissions", "getcredits"), "permission"),
         (WhmcsIpNotAllowed("Invalid IP 203.0.113.9", "203.0.113.9"), "ip_not_allowed"),
         (WhmcsUnexpectedReply("no result"), "unexpected_reply"),
