@@ -1,7 +1,9 @@
-"""What one answer through a response_url costs: Bolt's per-call webhook client against a pooled session.
+"""What one call to Slack costs, with a new connection per call against a kept-alive pool.
 
-Both post the same message to the loopback Slack, over plain HTTP and over TLS with a throwaway
-self-signed certificate (Slack's response URLs are https, so every new connection costs a TLS handshake).
+Two kinds of call, each both ways: an answer through a response_url (Bolt's per-call webhook client
+against the bot's pooled session) and a Web API call (slack_sdk's WebClient, which opens a connection per
+call, against the bot's PooledWebClient). All go to the loopback Slack, over plain HTTP and over TLS with
+a throwaway self-signed certificate (Slack is https, so every new connection costs a TLS handshake).
 
     python -m benchmarks.respond [--posts 300]
 """
@@ -17,10 +19,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.slack_responses import ResponseUrlPoster
-from tests.fakes.slack import FakeSlack
+from bot.slack_web import PooledWebClient
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 MESSAGE = {
     "text": "Credits of client #42: 2 entries, total 60.05",
@@ -69,19 +73,23 @@ def measure(slack: FakeSlack, posts: int, ca_bundle: str | None) -> dict[str, li
     url = slack.response_url("bench")
     client_tls = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None
     poster = ResponseUrlPoster(pool_size=4, ca_bundle=ca_bundle)
+    stock = WebClient(token=BOT_TOKEN, base_url=slack.api_url, ssl=client_tls)
+    pooled = PooledWebClient(pool_size=4, ca_bundle=ca_bundle, token=BOT_TOKEN, base_url=slack.api_url)
     return {
-        "Bolt respond(): a new WebhookClient per answer": timed(
+        "answer: Bolt respond(), a new WebhookClient per answer": timed(
             lambda: WebhookClient(url, ssl=client_tls).send_dict(MESSAGE), posts
         ),
-        "pooled requests.Session (keep-alive)": timed(lambda: poster(url, MESSAGE), posts),
+        "answer: pooled requests.Session (keep-alive)": timed(lambda: poster(url, MESSAGE), posts),
+        "Web API: slack_sdk WebClient (urlopen per call)": timed(lambda: stock.auth_test(), posts),
+        "Web API: PooledWebClient (keep-alive)": timed(lambda: pooled.auth_test(), posts),
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Cost of one answer through a response_url")
+    parser = argparse.ArgumentParser(description="Cost of one call to Slack, per connection or pooled")
     parser.add_argument("--posts", type=int, default=300)
     args = parser.parse_args()
-    print(f"{args.posts} answers each to a loopback response_url\n")
+    print(f"{args.posts} calls each to a loopback Slack\n")
     print("| transport | how | median ms | p99 ms |")
     print("|---|---|---:|---:|")
     with tempfile.TemporaryDirectory() as folder:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk import WebClient
+
 from bot.access import AccessPolicy, GroupMembership
 from bot.audit import Auditor
 from bot.blocks import AdminLinks
@@ -25,4 +27,5 @@ class Services:
     answer: Callable[[str, dict[str, Any]], None]
     audit: Auditor
     limiter: RateLimiter
+    slack: WebClient
     allow_share: bool = True

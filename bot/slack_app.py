@@ -34,6 +34,7 @@ from bot.services import Services
 from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings
 from bot.shared_state import MemoryStore, RedisRateLimiter, RedisSingleFlight, RedisStore, Store, connect
 from bot.slack_responses import ResponseUrlPoster
+from bot.slack_web import PooledWebClient
 from bot.whmcs import CredentialsBreaker, Flights, HttpTransport, Transport, WhmcsClient
 
 logger = logging.getLogger(__name__)
@@ -79,8 +80,10 @@ def retry_after_seconds(headers: Mapping[str, str | list[str]]) -> int | None:
 
 
 def slack_client(settings: SlackSettings) -> WebClient:
-    """A Web API client that retries a refused connection once and a short rate limit once."""
-    return WebClient(
+    """A Web API client with a keep-alive pool, that retries a refused connection once and a short rate
+    limit once. Listeners use this one (from Services), not the client Bolt builds for each request."""
+    return PooledWebClient(
+        pool_size=settings.bot_concurrency,
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         timeout=SLACK_TIMEOUT_SECONDS,
@@ -163,6 +166,7 @@ def build_services(
         answer=ResponseUrlPoster(slack.bot_concurrency),
         audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
         limiter=shared.limiter,
+        slack=client,
         metrics=metrics,
     )
 

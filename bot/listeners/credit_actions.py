@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import (
@@ -34,12 +33,10 @@ from bot.views import ViewRef
 
 logger = logging.getLogger("credits.command")
 STALE_BUTTON = "That button is no longer valid; run `/credits` again."
-Handler = Callable[[Services, Work, ViewRef, dict[str, Any], WebClient], tuple[Message, str, bool]]
+Handler = Callable[[Services, Work, ViewRef, dict[str, Any]], tuple[Message, str, bool]]
 
 
-def show(
-    services: Services, work: Work, ref: ViewRef, body: dict[str, Any], client: WebClient
-) -> tuple[Message, str, bool]:
+def show(services: Services, work: Work, ref: ViewRef, body: dict[str, Any]) -> tuple[Message, str, bool]:
     view = services.lookups.credit_view(ref.client_id, ref.filters, ref.offset)
     note_view(work, view)
     work.fields["offset"] = ref.offset
@@ -47,7 +44,7 @@ def show(
 
 
 def export_csv(
-    services: Services, work: Work, ref: ViewRef, body: dict[str, Any], client: WebClient
+    services: Services, work: Work, ref: ViewRef, body: dict[str, Any]
 ) -> tuple[Message, str, bool]:
     """The whole (filtered) log as a file in a direct message to the person who pressed: never the channel."""
     view = services.lookups.credit_view(ref.client_id, ref.filters)
@@ -55,8 +52,8 @@ def export_csv(
     note_view(work, view)
     user = body["user"]["id"]
     try:
-        dm = client.conversations_open(users=user)["channel"]["id"]
-        client.files_upload_v2(
+        dm = services.slack.conversations_open(users=user)["channel"]["id"]
+        services.slack.files_upload_v2(
             channel=dm,
             content=credit_log_csv(shown),
             filename=csv_filename(
@@ -90,9 +87,7 @@ def export_csv(
     )
 
 
-def share(
-    services: Services, work: Work, ref: ViewRef, body: dict[str, Any], client: WebClient
-) -> tuple[Message, str, bool]:
+def share(services: Services, work: Work, ref: ViewRef, body: dict[str, Any]) -> tuple[Message, str, bool]:
     """Post the summary (no entries) to the channel, on purpose, naming who shared it."""
     if not services.allow_share:
         return notice("Sharing is turned off for this workspace."), "denied", False
@@ -100,7 +95,9 @@ def share(
     channel = (body.get("channel") or {}).get("id", "")
     note_view(work, view)
     try:
-        client.chat_postMessage(channel=channel, **summary_message(view, services.links, body["user"]["id"]))
+        services.slack.chat_postMessage(
+            channel=channel, **summary_message(view, services.links, body["user"]["id"])
+        )
     except SlackApiError as error:
         code = error.response.get("error")
         event(logger, "share_failed", logging.WARNING, request_id=work.request_id, error=code)
@@ -115,10 +112,10 @@ def share(
 
 def register(app: App, services: Services) -> None:
     def handler(handle: Handler) -> Callable[..., None]:
-        def lazy(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        def lazy(body: dict[str, Any], action: dict[str, Any]) -> None:
             work = Work.of_action(body, action)
             with services.metrics.lookup_in_flight():
-                outcome = run(handle, work, body, action, client)
+                outcome = run(handle, work, body, action)
             finish(services, work, outcome)
 
         return lazy
@@ -128,7 +125,6 @@ def register(app: App, services: Services) -> None:
         work: Work,
         body: dict[str, Any],
         action: dict[str, Any],
-        client: WebClient,
     ) -> str:
         decision = access(services, work, may_ask_slack=True)
         if not decision.allowed:
@@ -147,7 +143,7 @@ def register(app: App, services: Services) -> None:
 
         def produce() -> tuple[Message, str]:
             nonlocal replace
-            message, outcome, replace = handle(services, work, ref, body, client)
+            message, outcome, replace = handle(services, work, ref, body)
             return message, outcome
 
         message, outcome = guarded(services, work, produce)

@@ -31,8 +31,8 @@ class FakeSlack(LoopbackServer):
     answering (status, body) or (status, body, headers), or hanging up when the status is HANG_UP.
 
     auth.test lists `scopes` in its `x-oauth-scopes` header, as Slack does; apps.connections.open (with the
-    app-level token) answers with `socket_url`. Every Web API call is recorded in `calls` as (method, args);
-    every post to a response URL in `responses`.
+    app-level token) answers with `socket_url`. Every Web API call is recorded in `calls` as (method, args),
+    and the client port it came from in `api_connections`; every post to a response URL in `responses`.
     """
 
     groups: dict[str, list[str]] = field(default_factory=dict)
@@ -43,6 +43,7 @@ class FakeSlack(LoopbackServer):
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
     not_in_channels: set[str] = field(default_factory=set)
+    api_connections: set[int] = field(default_factory=set)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
@@ -143,6 +144,8 @@ class _Handler(QuietHandler):
         if path.startswith("/api/"):
             token = (self.headers.get("Authorization") or "").removeprefix("Bearer ") or args.get("token", "")
             method = path.removeprefix("/api/")
+            with owner.changed:
+                owner.api_connections.add(self.client_address[1])
             answer = owner.call(method, args, token)
             if answer[0] == HANG_UP:
                 self.close_connection = True
