@@ -69,6 +69,8 @@ class HttpTransport:
     Retries go through urllib3: connection errors up to twice, a 5xx once, never a read timeout (the
     request may have reached WHMCS) and never an error WHMCS answered (an authentication failure retried
     would count towards WHMCS's ban after 3 failed logins). The worst case is about 2.25 x WHMCS_TIMEOUT.
+    A 5xx that persists comes back as the last response (`raise_on_status=False`), so it is explained from
+    its status like any other reply, not from urllib3's retry error.
 
     At most `pool_size` requests are in flight at once (one per pooled connection); more callers wait for a
     slot, so a burst of lookups queues here instead of landing on WHMCS all at once.
@@ -139,8 +141,6 @@ def connection_failure(text: str) -> WhmcsUnavailable:
         return WhmcsUnavailable("the WHMCS host name could not be resolved (DNS)", cause="dns")
     if "Connection refused" in text:
         return WhmcsUnavailable("connection refused", cause="refused")
-    if "Max retries exceeded" in text and "Retry" in text and "too many" in text:
-        return WhmcsUnavailable("WHMCS kept answering with server errors", cause="http_status")
     return WhmcsUnavailable("could not connect", cause="connection")
 
 
