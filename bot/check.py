@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 from urllib.error import URLError
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import settings as config
-from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings
+from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings, shown_url
 from bot.slack_app import slack_client
 from bot.whmcs import HttpTransport, WhmcsClient
 from bot.whmcs_replies import (
@@ -49,16 +49,6 @@ def passed(text: str) -> Result:
 
 def failed(text: str) -> Result:
     return Result(False, text)
-
-
-def shown_url(url: str) -> str:
-    """The URL without any user:password part, which a proxy or a protected WHMCS may carry."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"[{host}]" if ":" in host else host
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def scope_result(header: str | None) -> Result:

@@ -22,7 +22,7 @@ from urllib3.util.retry import Retry
 from bot.clients import ClientDetails, ClientMatch, Currency, client_details, client_matches, currencies
 from bot.credits import CreditLog
 from bot.logs import event
-from bot.settings import WhmcsSettings
+from bot.settings import WhmcsSettings, shown_url
 from bot.single_flight import SingleFlight
 from bot.whmcs_replies import (
     WhmcsAuthError,
@@ -69,6 +69,8 @@ class HttpTransport:
     Retries go through urllib3: connection errors up to twice, a 5xx once, never a read timeout (the
     request may have reached WHMCS) and never an error WHMCS answered (an authentication failure retried
     would count towards WHMCS's ban after 3 failed logins). The worst case is about 2.25 x WHMCS_TIMEOUT.
+    Redirects are not followed: a 307 or 308 would send the credentials again to wherever it points, even
+    plain http, so a redirect is an error that names its target.
     A 5xx that persists comes back as the last response (`raise_on_status=False`), so it is explained from
     its status like any other reply, not from urllib3's retry error.
 
@@ -116,7 +118,10 @@ class HttpTransport:
         started = time.monotonic()
         try:
             response = self._session.post(
-                self._url, data={"action": action, **self._credentials, **fields}, timeout=self._timeout
+                self._url,
+                data={"action": action, **self._credentials, **fields},
+                timeout=self._timeout,
+                allow_redirects=False,
             )
         except (requests.ConnectTimeout, requests.ReadTimeout):
             raise WhmcsUnavailable(f"no answer within {self._timeout[1]:g} s", cause="timeout") from None
@@ -132,7 +137,21 @@ class HttpTransport:
             response.status_code,
             (time.monotonic() - started) * 1000,
         )
+        if response.is_redirect:
+            raise WhmcsUnavailable(
+                f"HTTP {response.status_code} redirect to {redirect_target(response.headers['Location'])}: "
+                "set WHMCS_URL to the address WHMCS redirects to",
+                cause="http_status",
+            )
         return decode_reply(response.content, response.status_code)
+
+
+def redirect_target(location: str) -> str:
+    """Where a redirect points, as much as the operator needs to fix WHMCS_URL and nothing more."""
+    try:
+        return shown_url(location)
+    except ValueError:
+        return "an unreadable address"
 
 
 def connection_failure(text: str) -> WhmcsUnavailable:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot import check
-from bot.settings import WhmcsSettings
+from bot.settings import WhmcsSettings, shown_url
 from bot.whmcs_replies import WhmcsUnavailable
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
@@ -229,10 +229,10 @@ def test_dns_failure_advice() -> None:
 
 
 def test_urls_are_shown_without_credentials() -> None:
-    assert check.shown_url("https://user:pw@billing.example.com:8443/whmcs/?x=1") == (
+    assert shown_url("https://user:pw@billing.example.com:8443/whmcs/?x=1") == (
         "https://billing.example.com:8443/whmcs/"
     )
-    assert check.shown_url("http://u:p@[::1]:9000/api/") == "http://[::1]:9000/api/"
+    assert shown_url("http://u:p@[::1]:9000/api/") == "http://[::1]:9000/api/"
 
 
 def test_plain_marks_where_the_terminal_cannot_show_them() -> None:

@@ -58,6 +58,25 @@ def test_authentication_failure_is_never_retried(whmcs: FakeWhmcs, whmcs_setting
     assert len(whmcs.calls) == 1
 
 
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_not_followed_so_credentials_go_nowhere_else(
+    whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings, status: int
+) -> None:
+    elsewhere = FakeWhmcs()
+    with elsewhere:
+        target = f"{elsewhere.url}/includes/api.php?token=kept-out-of-logs"
+        whmcs.queue(Reply("", status=status, content_type="text/html", headers={"Location": target}))
+        with pytest.raises(WhmcsUnavailable) as raised:
+            client_for(whmcs_settings).get_credits(1)
+    assert elsewhere.calls == []
+    assert len(whmcs.calls) == 1
+    assert raised.value.message == (
+        f"HTTP {status} redirect to {elsewhere.url}/includes/api.php: "
+        "set WHMCS_URL to the address WHMCS redirects to"
+    )
+    assert raised.value.cause == "http_status"
+
+
 def test_a_502_is_retried(whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings) -> None:
     whmcs.set_credits(1, [entry(1, "2024-01-01", "Top-up", "1.00")])
     whmcs.queue(Reply("<html><h1>502 Bad Gateway</h1></html>", status=502, content_type="text/html"))

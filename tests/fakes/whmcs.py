@@ -26,6 +26,7 @@ class Reply:
     status: int = 200
     delay: float = 0.0
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -242,6 +243,6 @@ class _Handler(QuietHandler):
         with owner.lock:
             owner.in_flight -= 1
         try:
-            self.send(reply.status, reply.encoded(), reply.content_type)
+            self.send(reply.status, reply.encoded(), reply.content_type, reply.headers)
         except (BrokenPipeError, ConnectionResetError):
             return
