@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.http_retry import (
     ConnectionErrorRetryHandler,
@@ -174,7 +175,6 @@ def build_services(
 def create_app(
     settings: SlackSettings,
     services: Services,
-    client: WebClient,
     *,
     socket_mode: bool = False,
     pool: LookupPool | None = None,
@@ -185,14 +185,21 @@ def create_app(
     The same app serves HTTP and Socket Mode. Over HTTP every request must carry Slack's signature; in
     Socket Mode requests arrive on the WebSocket the app-level token opened, and there is nothing to sign.
     Pass `pool` to be able to drain it at shutdown.
+
+    Authorization is the bot token from settings, known without asking Slack. With only a token, Bolt would
+    call `auth.test` on the first request after every start, in the request thread and before the
+    acknowledgement, and again on every request while Slack's Web API failed.
     """
     settings.require_allow_rule()
+    authorized = AuthorizeResult(
+        enterprise_id=None, team_id=None, bot_token=settings.slack_bot_token.get_secret_value()
+    )
     app = App(
-        client=client,
+        client=services.slack,
+        authorize=lambda **_: authorized,
         signing_secret="" if socket_mode else settings.signing_secret(),
         request_verification_enabled=not socket_mode,
         process_before_response=True,
-        token_verification_enabled=False,
         listener_executor=pool or LookupPool(settings.lookup_threads),
         logger=logging.getLogger("slack_bolt"),
     )
@@ -248,5 +255,5 @@ def start_app(demo: bool, *, socket_mode: bool) -> ServedApp:
     metrics = Metrics()
     pool = LookupPool(slack.lookup_threads)
     services = build_services(slack, whmcs, client, metrics)
-    app = create_app(slack, services, client, socket_mode=socket_mode, pool=pool)
+    app = create_app(slack, services, socket_mode=socket_mode, pool=pool)
     return ServedApp(slack, app, metrics, pool)

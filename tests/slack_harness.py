@@ -153,7 +153,7 @@ def running_bot(
     client = slack_client(settings)
     metrics = Metrics()
     application = wsgi_app(
-        create_app(settings, build_services(settings, whmcs, client, metrics, clock), client), metrics
+        create_app(settings, build_services(settings, whmcs, client, metrics, clock)), metrics
     )
     with serving(application) as url:
         yield BotUnderTest(url, slack, metrics)

@@ -37,6 +37,18 @@ def test_listed_user_gets_a_private_summary(bot: BotUnderTest, whmcs: FakeWhmcs)
     assert [call["clientid"] for call in whmcs.actions("GetCredits")] == ["42"]
 
 
+def test_the_first_command_after_a_start_asks_the_web_api_nothing(
+    slack: FakeSlack, whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings
+) -> None:
+    """Bolt given only a token calls auth.test before the first acknowledgement; the bot must not."""
+    whmcs.set_credits(42, ENTRIES)
+    with running_bot(slack, whmcs_settings) as bot:
+        reply = bot.command("42")
+        assert reply.json()["text"] == "Looking up the credits of client #42…"
+        assert "Credits of client #42" in all_text(bot.answer(reply))
+    assert slack.calls == []
+
+
 def test_hash_form_and_newest_first(bot: BotUnderTest, whmcs: FakeWhmcs) -> None:
     whmcs.set_credits(42, ENTRIES)
     answer = bot.answer(bot.command("#42"))
