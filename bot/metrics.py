@@ -14,16 +14,23 @@ from prometheus_client.process_collector import ProcessCollector
 
 from bot.whmcs_replies import ClientNotFound, WhmcsError, error_kind
 
+# Every outcome a listener can give (the audit trail's list), so that each series exists from the start at 0.
 COMMAND_OUTCOMES = (
     "ok",
+    "choices",
     "help",
     "invalid",
     "denied",
+    "rate_limited",
     "not_found",
     "whmcs_auth",
     "whmcs_unavailable",
     "whmcs_error",
     "error",
+    "exported",
+    "export_failed",
+    "shared",
+    "share_failed",
 )
 # Slack allows 3 s for an acknowledgement; the buckets are finest where a regression would show.
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
