@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from bot.shared_state import MemoryStore, Store
+from bot.shared_state import Store
 
 logger = logging.getLogger(__name__)
 
@@ -76,11 +76,11 @@ class GroupMembership:
     def __init__(
         self,
         fetch: Callable[[str], frozenset[str]],
-        store: Store | None = None,
+        store: Store,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._fetch = fetch
-        self._store: Store = store if store is not None else MemoryStore()
+        self._store = store
         self._clock = clock
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()

@@ -77,35 +77,31 @@ class Auditor:
     Posting runs on `executor`, so an acknowledgement that is audited never waits for Slack.
     """
 
-    def __init__(self, post: Callable[[str], None] | None = None, executor: Executor | None = None) -> None:
+    def __init__(self, post: Callable[[str], None] | None, executor: Executor) -> None:
         self._post = post
         self._executor = executor
 
-    def record(self, fields: dict[str, Any]) -> AuditRecord:
+    def record(self, fields: dict[str, Any]) -> None:
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         values: dict[str, Any] = {name: fields.get(name) for name in _FIELDS}
         record = AuditRecord(time=now, **values)
         logger.info(record.line())
         text = audit_channel_text(record)
         if self._post is not None and text is not None:
-            if self._executor is None:
-                self._post_safely(text, record.request_id)
-            else:
-                self._executor.submit(self._post_safely, text, record.request_id)
-        return record
+            self._executor.submit(post_safely, self._post, text, record.request_id)
 
-    def _post_safely(self, text: str, request_id: str) -> None:
-        assert self._post is not None
-        try:
-            self._post(text)
-        except Exception as error:  # the person has their answer already; the operator gets the failure
-            event(
-                operator_log,
-                "audit_post_failed",
-                logging.WARNING,
-                request_id=request_id,
-                kind=type(error).__name__,
-            )
+
+def post_safely(post: Callable[[str], None], text: str, request_id: str) -> None:
+    try:
+        post(text)
+    except Exception as error:  # the person has their answer already; the operator gets the failure
+        event(
+            operator_log,
+            "audit_post_failed",
+            logging.WARNING,
+            request_id=request_id,
+            kind=type(error).__name__,
+        )
 
 
 def configure_audit_log() -> None:

@@ -20,8 +20,9 @@ from typing import Any, Protocol
 
 import redis
 
-from bot.limits import SlidingWindowLimiter, Verdict
+from bot.limits import WINDOW_SECONDS, SlidingWindowLimiter, Verdict
 from bot.single_flight import SingleFlight
+from bot.whmcs import FlightKey
 
 logger = logging.getLogger(__name__)
 KEY_PREFIX = "credits-bot:"
@@ -109,7 +110,7 @@ return {1, '0'}
 class RedisRateLimiter:
     """One sliding window per person for all processes (a sorted set of lookup times, updated atomically)."""
 
-    def __init__(self, client: redis.Redis, limit: int, window: float = 600.0) -> None:
+    def __init__(self, client: redis.Redis, limit: int, window: float = WINDOW_SECONDS) -> None:
         self.limit = limit
         self._window = window
         self._script = client.register_script(_SLIDING_WINDOW)
@@ -146,7 +147,6 @@ def connect(url: str, *, verify_tls: bool, pool_size: int) -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
-FlightKey = tuple[str, tuple[tuple[str, str], ...]]
 RESULT_SECONDS = 2.0
 POLL_SECONDS = 0.05
 

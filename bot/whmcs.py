@@ -312,7 +312,7 @@ class WhmcsClient:
     def get_client_by_email(self, email: str) -> ClientDetails:
         return client_details(self.call("GetClientsDetails", email, email=email, stats="false"))
 
-    def search_clients(self, text: str, limit: int = 10) -> tuple[list[ClientMatch], int]:
+    def search_clients(self, text: str, limit: int) -> tuple[list[ClientMatch], int]:
         """Clients whose email, first or last name, company or "first last" start with `text`."""
         return client_matches(self.call("GetClients", text, search=text, limitnum=str(limit)))
 
