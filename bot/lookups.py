@@ -7,9 +7,8 @@ modules. The listeners (slash command and buttons) and the CLI all come through 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import asdict, dataclass
 
 from bot.clients import ClientDetails, ClientMatch, Currency, currency_for
@@ -38,24 +37,22 @@ class Choices:
 class CurrencyCache:
     """GetCurrencies rarely changes: asked at most once an hour (per Redis, or per process).
 
-    A failure is not kept, so the next lookup asks again.
+    A failure is not kept, so the next lookup asks again. Lookups that miss the cache at the same moment
+    share one GetCurrencies call (WhmcsClient coalesces identical calls in flight), and its failure too.
     """
 
     def __init__(self, fetch: Callable[[], dict[int, Currency]], store: Store | None = None) -> None:
         self._fetch = fetch
         self._store: Store = store if store is not None else MemoryStore()
-        self._lock = threading.Lock()
 
     def get(self) -> dict[int, Currency]:
-        with self._lock:
-            cached = self._store.get("currencies")
-            if isinstance(cached, list):
-                return {int(item["id"]): Currency(**item) for item in cached}
-            fresh = self._fetch()
-            self._store.put(
-                "currencies", [asdict(currency) for currency in fresh.values()], CURRENCIES_TTL_SECONDS
-            )
-            return fresh
+        cached = self._store.get("currencies")
+        if isinstance(cached, list):
+            return {int(item["id"]): Currency(**item) for item in cached}
+        fresh = self._fetch()
+        kept = [asdict(currency) for currency in fresh.values()]
+        self._store.put("currencies", kept, CURRENCIES_TTL_SECONDS)
+        return fresh
 
 
 def missing_permission_note(error: WhmcsPermissionError, what: str) -> str:
@@ -87,20 +84,22 @@ class Lookups:
         self, client: int | ClientDetails, filters: Filters = NO_FILTERS, offset: int = 0
     ) -> CreditView:
         """GetCredits and GetClientsDetails at the same time; missing details only add a note."""
-        client_id = client if isinstance(client, int) else client.id
-        details_call = (
-            self._side_calls.submit(self.whmcs.get_client, client_id) if isinstance(client, int) else None
-        )
+        details: ClientDetails | None = None
+        details_call: Future[ClientDetails] | None = None
+        if isinstance(client, int):
+            client_id = client
+            details_call = self._side_calls.submit(self.whmcs.get_client, client_id)
+        else:
+            client_id, details = client.id, client
         log = self.whmcs.get_credits(client_id)
         notes: list[str] = []
-        details: ClientDetails | None = client if isinstance(client, ClientDetails) else None
         if details_call is not None:
             try:
                 details = details_call.result()
             except WhmcsPermissionError as error:
                 notes.append(missing_permission_note(error, "the client's name and balance are not shown"))
             except ClientNotFound:
-                details = None
+                pass  # the log came back, so only who the client is stays unshown
             except WhmcsError as error:
                 event(
                     logger,

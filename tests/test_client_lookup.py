@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from bot.blocks import SHOW_ACTION, message_problems
@@ -140,6 +142,18 @@ def test_currencies_are_asked_once(bot: BotUnderTest, acme: FakeWhmcs) -> None:
     bot.answer(bot.command("42"))
     bot.answer(bot.command("42"))
     assert len(acme.actions("GetCurrencies")) == 1
+
+
+def test_lookups_missing_the_currency_cache_together_share_one_failing_call(
+    bot: BotUnderTest, acme: FakeWhmcs
+) -> None:
+    failing = Reply("<html>Bad gateway</html>", status=502, content_type="text/html", delay=1.0)
+    acme.queue(failing, failing, action="GetCurrencies")
+    with ThreadPoolExecutor(3) as senders:
+        replies = list(senders.map(lambda client_id: bot.command(client_id), ["42", "43", "44"]))
+    for reply in replies:
+        assert "amounts use the currency code" in all_text(bot.answer(reply))
+    assert len(acme.actions("GetCurrencies")) == 2, "one call and its one retry, shared by all three"
 
 
 def test_role_without_client_details_still_shows_the_log(
