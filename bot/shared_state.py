@@ -149,21 +149,31 @@ def connect(url: str, *, verify_tls: bool, pool_size: int) -> redis.Redis:
 
 RESULT_SECONDS = 2.0
 POLL_SECONDS = 0.05
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 
 class RedisSingleFlight:
     """Identical WHMCS calls in flight share one request across processes, not only within one.
 
     Within a process callers queue behind one `SingleFlight` call; that call then tries to become the leader
-    for the key in Redis (`SET NX` with an expiry). The leader asks WHMCS and publishes the decoded reply for
-    RESULT_SECONDS; the others poll for it and, should the leader fail or outlast `wait_seconds`, ask WHMCS
-    themselves. Keys are hashed, so Redis never sees which client was asked for; the reply itself (a credit
-    log) stays in Redis for those two seconds only. Without Redis, each process asks on its own.
+    for the key in Redis (`SET NX` of a random token, with an expiry). The leader asks WHMCS, publishes the
+    decoded reply under a key named by its token for RESULT_SECONDS, and releases the lock only if it still
+    holds it (a leader that outlived its lock must not release the next leader's). The others read the
+    token, poll for that flight's reply and, should the leader fail or outlast `wait_seconds`, ask WHMCS
+    themselves; a reply is never handed to a caller of a later flight, so nothing is served stale. Keys are
+    hashed, so Redis never sees which client was asked for; the reply itself (a credit log) stays in Redis
+    for those two seconds only. Without Redis, each process asks on its own.
     """
 
     def __init__(self, client: redis.Redis, wait_seconds: float) -> None:
         self._client = client
         self._wait = wait_seconds
+        self._release = client.register_script(_RELEASE)
         self._local: SingleFlight[FlightKey, object] = SingleFlight()
         self._fallback = _Fallback("lookup coalescing")
 
@@ -172,45 +182,55 @@ class RedisSingleFlight:
 
     def _shared(self, key: FlightKey, call: Callable[[], object]) -> object:
         name = hashlib.sha256(json.dumps(key).encode()).hexdigest()
-        lock, result = f"{KEY_PREFIX}flight:{name}", f"{KEY_PREFIX}result:{name}"
+        lock, token = f"{KEY_PREFIX}flight:{name}", uuid.uuid4().hex
         try:
-            leader = self._client.set(lock, "1", nx=True, px=round(self._wait * 1000))
+            if self._client.set(lock, token, nx=True, px=round(self._wait * 1000)):
+                return self._lead(lock, token, name, call)
+            leader: Any = self._client.get(lock)
         except redis.RedisError as error:
             self._fallback.warn(error)
             return call()
-        if leader:
-            return self._lead(lock, result, call)
-        return self._follow(lock, result, call)
+        if leader is None:  # the leader finished between the two commands; its reply is out of reach
+            return call()
+        return self._follow(lock, leader.decode(), name, call)
 
-    def _lead(self, lock: str, result: str, call: Callable[[], object]) -> object:
+    def _lead(self, lock: str, token: str, name: str, call: Callable[[], object]) -> object:
         try:
             value = call()
         except BaseException:
-            self._forget(lock)
+            self._let_go(lock, token)
             raise
         try:
-            self._client.set(result, json.dumps(value, default=str), px=round(RESULT_SECONDS * 1000))
+            self._client.set(
+                _result_key(name, token), json.dumps(value, default=str), px=round(RESULT_SECONDS * 1000)
+            )
         except redis.RedisError as error:
             self._fallback.warn(error)
-        self._forget(lock)
+        self._let_go(lock, token)
         return value
 
-    def _follow(self, lock: str, result: str, call: Callable[[], object]) -> object:
+    def _follow(self, lock: str, token: str, name: str, call: Callable[[], object]) -> object:
         deadline = time.monotonic() + self._wait
+        result = _result_key(name, token)
         try:
             while time.monotonic() < deadline:
-                raw: Any = self._client.get(result)
+                leading = self._client.get(lock) == token.encode()
+                raw: Any = self._client.get(result)  # read second: the leader publishes before letting go
                 if raw is not None:
                     return json.loads(raw, parse_float=Decimal)
-                if not self._client.exists(lock):
+                if not leading:
                     break
                 time.sleep(POLL_SECONDS)
         except redis.RedisError as error:
             self._fallback.warn(error)
         return call()
 
-    def _forget(self, lock: str) -> None:
+    def _let_go(self, lock: str, token: str) -> None:
         try:
-            self._client.delete(lock)
+            self._release(keys=[lock], args=[token])
         except redis.RedisError as error:
             self._fallback.warn(error)
+
+
+def _result_key(name: str, token: str) -> str:
+    return f"{KEY_PREFIX}result:{name}:{token}"

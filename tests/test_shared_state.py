@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 import redis
 
 from bot.settings import WhmcsSettings
-from bot.shared_state import RedisRateLimiter, RedisStore
+from bot.shared_state import RedisRateLimiter, RedisSingleFlight, RedisStore
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, client, entry
 from tests.processes import free_port, procfile_web, serving_env, wait_healthy
@@ -101,3 +102,50 @@ def test_two_processes_asking_for_one_client_at_once_make_one_whmcs_call(
     assert all("Jane Doe" in all_text(answer) for answer in answers)
     assert len(jane.actions("GetCredits")) == 1
     assert len(jane.actions("GetClientsDetails")) == 1
+
+
+KEY = ("GetCredits", (("clientid", "42"),))
+
+
+def after(seconds: float, value: str, calls: list[str]) -> Callable[[], object]:
+    def call() -> object:
+        calls.append(value)
+        time.sleep(seconds)
+        return value
+
+    return call
+
+
+def in_thread(work: Callable[[], object], results: list[object]) -> threading.Thread:
+    thread = threading.Thread(target=lambda: results.append(work()))
+    thread.start()
+    return thread
+
+
+def test_a_leader_that_outlived_its_lock_leaves_the_next_leaders_alone(redis_url: str) -> None:
+    """Three processes: the first outlasts its lock, the second leads anew, the third must follow it."""
+    client = redis.Redis.from_url(redis_url)
+    short, second, third = (RedisSingleFlight(client, wait) for wait in (0.2, 2.0, 2.0))
+    calls: list[str] = []
+    results: list[object] = []
+    first = in_thread(lambda: short.run(KEY, after(0.5, "first", calls)), results)
+    time.sleep(0.3)
+    leader = in_thread(lambda: second.run(KEY, after(1.0, "second", calls)), results)
+    time.sleep(0.4)
+    assert third.run(KEY, after(0, "third", calls)) == "second"
+    first.join()
+    leader.join()
+    assert calls == ["first", "second"]
+
+
+def test_a_reply_is_never_handed_to_a_caller_of_a_later_flight(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    one, two, three = (RedisSingleFlight(client, 2.0) for _ in range(3))
+    calls: list[str] = []
+    assert one.run(KEY, after(0, "earlier", calls)) == "earlier"
+    results: list[object] = []
+    leader = in_thread(lambda: two.run(KEY, after(0.8, "later", calls)), results)
+    time.sleep(0.2)
+    assert three.run(KEY, after(0, "own call", calls)) == "later", "the reply of the flight it joined"
+    leader.join()
+    assert calls == ["earlier", "later"]
