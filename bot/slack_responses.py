@@ -2,7 +2,7 @@
 
 Bolt's `respond()` builds a new webhook client, and so a new TCP and TLS connection, for every answer. The
 bot answers every lookup this way, so it keeps its connections to Slack alive instead (one
-`requests.Session`, a pool the size of the lookup pool).
+`requests.Session` with a pool of BOT_CONCURRENCY connections).
 """
 
 from __future__ import annotations
@@ -22,14 +22,29 @@ class ResponseUrlError(Exception):
     """Slack did not take the answer (an expired or used-up response_url, or Slack down)."""
 
 
+def keep_alive_session(pool_size: int) -> requests.Session:
+    """A session that keeps up to `pool_size` connections per host alive.
+
+    A custom certificate authority must be passed as `verify=` on each request: requests lets
+    REQUESTS_CA_BUNDLE in the environment override a session's own `verify`.
+    """
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = "credits-bot"
+    return session
+
+
+def verify_with(ca_bundle: str | None) -> str | bool:
+    """`verify=` for requests: the given certificate authorities, else the system's."""
+    return ca_bundle if ca_bundle is not None else True
+
+
 class ResponseUrlPoster:
     def __init__(self, pool_size: int, ca_bundle: str | None = None) -> None:
-        self._session = requests.Session()
-        self._verify: str | bool = ca_bundle if ca_bundle is not None else True
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size)
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
-        self._session.headers["User-Agent"] = "credits-bot"
+        self._session = keep_alive_session(pool_size)
+        self._verify = verify_with(ca_bundle)
 
     def __call__(self, response_url: str, payload: dict[str, Any]) -> None:
         parts = urlsplit(response_url)

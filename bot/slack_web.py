@@ -22,19 +22,17 @@ from urllib.error import HTTPError, URLError
 from urllib.request import Request
 
 import requests
-from requests.adapters import HTTPAdapter
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackRequestError
+
+from bot.slack_responses import keep_alive_session, verify_with
 
 
 class PooledWebClient(WebClient):
     def __init__(self, *, pool_size: int, ca_bundle: str | None = None, **client_options: Any) -> None:
         super().__init__(**client_options)
-        self._session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size)
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
-        self._verify: str | bool = ca_bundle if ca_bundle is not None else True
+        self._session = keep_alive_session(pool_size)
+        self._verify = verify_with(ca_bundle)
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         if not url.lower().startswith(("https://", "http://")):
