@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from bot.logs import event
 from bot.shared_state import Store
 
 logger = logging.getLogger(__name__)
@@ -113,20 +114,16 @@ class GroupMembership:
             try:
                 members = self._fetch(group)
             except Exception as error:  # any failure to ask Slack is the same to the policy: not known
-                if cached and now - cached[1] < MEMBERSHIP_FALLBACK_SECONDS:
-                    logger.warning(
-                        "usergroup %s: Slack failed (%s); using the answer from %ds ago",
-                        group,
-                        type(error).__name__,
-                        now - cached[1],
-                    )
-                    return cached[0]
-                logger.warning(
-                    "usergroup %s: Slack failed (%s) and nothing is cached; denying",
-                    group,
-                    type(error).__name__,
+                fallback = cached if cached and now - cached[1] < MEMBERSHIP_FALLBACK_SECONDS else None
+                event(
+                    logger,
+                    "usergroup_check_failed",
+                    logging.WARNING,
+                    group=group,
+                    kind=type(error).__name__,
+                    using_answer_from_s_ago=round(now - fallback[1]) if fallback else None,
                 )
-                return None
+                return fallback[0] if fallback else None
             self._store.put(
                 f"group:{group}", {"members": sorted(members), "fetched": now}, MEMBERSHIP_FALLBACK_SECONDS
             )

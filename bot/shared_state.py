@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import redis
 
 from bot.limits import WINDOW_SECONDS, SlidingWindowLimiter, Verdict
+from bot.logs import event
 from bot.single_flight import SingleFlight
 from bot.whmcs import FlightKey
 
@@ -65,9 +66,8 @@ class _Fallback:
         now = time.monotonic()
         if now - self._last_warning >= WARN_EVERY_SECONDS:
             self._last_warning = now
-            logger.warning(
-                "redis_unavailable: %s falls back to this process (%s)", self._what, type(error).__name__
-            )
+            kind = type(error).__name__
+            event(logger, "redis_unavailable", logging.WARNING, stands_in_for=self._what, kind=kind)
 
 
 class RedisStore:

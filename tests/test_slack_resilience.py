@@ -82,7 +82,7 @@ def test_a_dropped_connection_is_retried(bot_with_clock: BotUnderTest, slack: Fa
 
 
 def test_membership_falls_back_to_an_answer_younger_than_30_minutes(
-    bot_with_clock: BotUnderTest, slack: FakeSlack, clock: FakeClock
+    bot_with_clock: BotUnderTest, slack: FakeSlack, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     slack.methods["usergroups.users.list"] = scripted(MEMBERS, (500, {"ok": False, "error": "fatal_error"}))
     assert answer_for_bob(bot_with_clock)[0].startswith("Credits of client #42")
@@ -94,6 +94,13 @@ def test_membership_falls_back_to_an_answer_younger_than_30_minutes(
     assert answer_for_bob(bot_with_clock)[0] == UNVERIFIED, "30 minutes old: too old to trust"
     assert len(slack.method_calls("usergroups.users.list")) == 3
     assert [args["usergroup"] for args in slack.method_calls("usergroups.users.list")] == [BILLING_GROUP] * 3
+    failures = [
+        record.__dict__["fields"]
+        for record in caplog.records
+        if record.getMessage() == "usergroup_check_failed"
+    ]
+    assert [failure["using_answer_from_s_ago"] for failure in failures] == [600, None]
+    assert {failure["group"] for failure in failures} == {BILLING_GROUP}
 
 
 @pytest.mark.parametrize(
