@@ -18,6 +18,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 
 from bot import settings as config
+from bot.gunicorn_config import DRAIN_MARGIN_SECONDS, graceful_timeout
 from bot.gunicorn_config import threads as REQUEST_THREADS
 from bot.logs import event
 from bot.settings import ConfigurationError
@@ -94,6 +95,7 @@ def run(demo: bool) -> int:
         config.exit_with(error)
     finally:
         handler.client.close()
+        served.pool.drain(graceful_timeout - DRAIN_MARGIN_SECONDS)
         if status is not None:
             status.shutdown()
     event(logger, "socket_stopped")

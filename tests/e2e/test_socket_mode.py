@@ -78,6 +78,23 @@ def test_commands_over_the_socket_get_the_same_answers(
     assert "Traceback" not in stderr
 
 
+def test_sigterm_lets_a_lookup_in_flight_answer_before_the_worker_exits(
+    slack: FakeSlack, whmcs: FakeWhmcs, socket_mode: FakeSocketMode
+) -> None:
+    whmcs.set_credits(42, [entry(1, "2024-01-01", "Top-up", "12.34")])
+    whmcs.latency = 5.0
+    with procfile_process("worker", socket_env(slack, whmcs)) as (process, url):
+        wait_healthy(url, process)
+        form, key = BotUnderTest(url, slack).command_form("42")
+        socket_mode.wait_for_ack(socket_mode.send_command(dict(parse_qsl(form))))
+        process.send_signal(signal.SIGTERM)
+        code, _ = ended(process)
+        logged = process.stdout.read() if process.stdout else ""
+    assert code == 0
+    assert "`12.34`" in slack.wait_for_responses(key, timeout=1)[-1]["blocks"][1]["fields"][0]["text"]
+    assert "lookups_drained" in logged, "the lookup outlasted closing the socket and was waited for"
+
+
 def test_without_an_app_token_it_stops_with_one_line(slack: FakeSlack, whmcs: FakeWhmcs) -> None:
     env = socket_env(slack, whmcs)
     del env["SLACK_APP_TOKEN"]
