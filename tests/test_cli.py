@@ -123,6 +123,22 @@ def test_demo_needs_no_configuration() -> None:
     assert "No credit entries." in empty.stdout
 
 
+def test_demo_ignores_the_real_whmcs_settings() -> None:
+    result = run_cli(
+        "lookup", "1", "--demo", "--blocks", WHMCS_TIMEOUT="abc", WHMCS_ADMIN_PATH="real-admin-folder"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "real-admin-folder" not in result.stdout
+    message = json.loads(result.stdout.rpartition("\nPreview: ")[0])
+    assert (
+        "<https://billing.example.com/admin/clientssummary.php?userid=1|#1>"
+        in message["blocks"][0]["text"]["text"]
+    )
+    table = run_cli("lookup", "1", "--demo", WHMCS_TIMEOUT="abc", WHMCS_ADMIN_PATH="real-admin-folder")
+    assert table.returncode == 0, table.stderr
+    assert table.stdout == run_cli("lookup", "1", "--demo").stdout
+
+
 def test_lookup_by_email_search_and_filters(whmcs: FakeWhmcs) -> None:
     whmcs.clients[42] = client(42, credit="60.12")
     whmcs.clients[43] = client(43, first="Janet", email="janet@example.com")
