@@ -6,10 +6,15 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from bot.credits import CreditEntry, CreditLog
+from bot.text_output import log_as_json, log_as_table
+from bot.views import CreditView
 from tests.fakes.whmcs import (
     IDENTIFIER,
     SECRET,
@@ -171,6 +176,13 @@ def test_bad_filter_is_a_usage_error() -> None:
     result = run_cli("lookup", "1", "--demo", "--since", "2024-05-01", "--until", "2024-01-01")
     assert result.returncode == 2
     assert "'since' is after 'until'" in result.stderr
+
+
+def test_table_and_json_round_money_as_the_slack_answer_does() -> None:
+    log = CreditLog.of(7, [CreditEntry(1, date(2024, 1, 1), "Odd amount", Decimal("0.125"))])
+    view = CreditView(log)
+    assert log_as_table(view).splitlines()[-1] == "1 entries; total 0.13 (credits in 0.13, credits out 0.00)"
+    assert log_as_json(view)["total"] == view.currency.money(log.total) == "0.13"
 
 
 def test_blocks_prints_the_slack_message_and_a_preview_link() -> None:
