@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.commands import Invalid, parse_command
 from bot.credits import CreditEntry, CreditLog
 from bot.text_output import log_as_json, log_as_table
 from bot.views import CreditView
@@ -183,6 +184,18 @@ def test_table_and_json_round_money_as_the_slack_answer_does() -> None:
     view = CreditView(log)
     assert log_as_table(view).splitlines()[-1] == "1 entries; total 0.13 (credits in 0.13, credits out 0.00)"
     assert log_as_json(view)["total"] == view.currency.money(log.total) == "0.13"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--since", "20240101"), ("--until", "2024W011"), ("--last", "1_000")]
+)
+def test_filters_follow_the_slack_command_rules(flag: str, value: str) -> None:
+    refused = parse_command(f"1 {flag.removeprefix('--')} {value}")
+    assert isinstance(refused, Invalid)
+    result = run_cli("lookup", "1", "--demo", flag, value)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == f"credits-bot: error: {refused.problem}"
 
 
 def test_blocks_prints_the_slack_message_and_a_preview_link() -> None:
