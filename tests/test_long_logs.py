@@ -90,6 +90,33 @@ def test_every_page_of_ten_thousand_entries_is_valid_and_paging_visits_each_entr
     assert back == seen
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "4_2|0|||",
+        "42| +0|||",
+        "42|+0|||",
+        "42|1_0|||",
+        "42|0|2024-06-30|2024-01-01|",
+        "42|0|||1_000",
+        "42|0|20240101||",
+        "0|0|||",
+        "42|10000001|||",
+    ],
+)
+def test_button_values_are_read_by_the_rules_of_typed_text(value: str) -> None:
+    assert ViewRef.decode(value) is None
+
+
+def test_button_value_round_trips() -> None:
+    ref = ViewRef(42, 20, Filters(date(2024, 1, 1), date(2024, 6, 30), 5))
+    assert ref.encode() == "42|20|2024-01-01|2024-06-30|5"
+    assert ViewRef.decode(ref.encode()) == ref
+    assert ViewRef.decode("42|0|2024-01-01|2024-01-01|") == ViewRef(
+        42, 0, Filters(date(2024, 1, 1), date(2024, 1, 1))
+    )
+
+
 def buttons_of(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         element["action_id"]: element
