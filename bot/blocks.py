@@ -124,7 +124,7 @@ def _field(label: str, value: str) -> dict[str, str]:
 def _summary_fields(view: CreditView) -> list[dict[str, str]]:
     money = view.currency.money
     shown, whole = view.shown, view.log
-    label = f" ({view.filters.describe()})" if view.filters.active else ""
+    label = view.filters.label
     fields = [
         _field(f"Total{label}", f"`{escape(money(shown.total))}`"),
         _field(f"Entries{label}", f"{shown.count:,}"),
@@ -156,9 +156,8 @@ def _page_context(view: CreditView, page_count: int) -> str | None:
         return None
     if page_count == 0:
         return f"No entries past {view.offset:,}." if total else None
-    scope = f" ({view.filters.describe()})" if view.filters.active else ""
     where = f", {view.offset + 1:,} to {view.offset + page_count:,}" if view.offset else ""
-    return f"Showing {page_count:,} of {total:,} entries{scope}{where}, newest first."
+    return f"Showing {page_count:,} of {total:,} entries{view.filters.label}{where}, newest first."
 
 
 def _buttons(view: CreditView, page_count: int, allow_share: bool) -> list[Block]:

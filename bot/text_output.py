@@ -56,9 +56,8 @@ def log_as_table(view: CreditView) -> str:
         lines += [line(row) for row in rows]
     else:
         lines.append("No credit entries.")
-    scope = f" ({view.filters.describe()})" if view.filters.active else ""
     lines.append(
-        f"{shown.count} entries{scope}; total {PLAIN.money(shown.total)} "
+        f"{shown.count} entries{view.filters.label}; total {PLAIN.money(shown.total)} "
         f"(credits in {PLAIN.money(shown.credits_in)}, credits out {PLAIN.money(shown.credits_out)})"
     )
     if view.filters.active:

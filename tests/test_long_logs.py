@@ -21,8 +21,8 @@ from bot.blocks import (
     message_problems,
 )
 from bot.commands import Invalid, Lookup, parse_command
-from bot.credits import CreditEntry, CreditLog, Filters
-from bot.csv_export import credit_log_csv, neutralise
+from bot.credits import NO_FILTERS, CreditEntry, CreditLog, Filters
+from bot.csv_export import credit_log_csv, csv_filename, neutralise
 from bot.settings import WhmcsSettings
 from bot.views import CreditView, ViewRef
 from tests.fakes.slack import FakeSlack
@@ -143,6 +143,26 @@ def test_csv_round_trips_exactly_and_neutralises_formulas() -> None:
 
 
 @pytest.mark.parametrize(
+    ("filters", "name"),
+    [
+        (NO_FILTERS, "credits-client-42.csv"),
+        (Filters(last=1000), "credits-client-42-last-1000.csv"),
+        (
+            Filters(date(2024, 1, 1), date(2024, 6, 30), 50),
+            "credits-client-42-since-2024-01-01-until-2024-06-30-last-50.csv",
+        ),
+    ],
+)
+def test_csv_file_name_names_the_filters(filters: Filters, name: str) -> None:
+    assert csv_filename(CreditLog.of(42, []), filters) == name
+
+
+def test_filter_label_only_when_filtered() -> None:
+    assert NO_FILTERS.label == ""
+    assert Filters(since=date(2024, 1, 1), last=1000).label == " (since 2024-01-01, last 1,000)"
+
+
+@pytest.mark.parametrize(
     ("text", "filters"),
     [
         ("42 since 2024-01-01", Filters(since=date(2024, 1, 1))),
@@ -211,6 +231,8 @@ def test_export_sends_the_whole_filtered_log_privately(
     note = bot.answer(reply)
     assert note["replace_original"] is False
     assert note["text"] == "Sent you the CSV of client #42 (100 entries) in a direct message."
+    (upload,) = slack.method_calls("files.getUploadURLExternal")
+    assert upload["filename"] == "credits-client-42-last-100.csv"
     (opened,) = slack.method_calls("conversations.open")
     assert opened["users"] == "U0ALICE"
     (completed,) = slack.method_calls("files.completeUploadExternal")

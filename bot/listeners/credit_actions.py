@@ -56,16 +56,11 @@ def export_csv(
         services.slack.files_upload_v2(
             channel=dm,
             content=credit_log_csv(shown),
-            filename=csv_filename(
-                shown,
-                f"-{ref.filters.describe().replace(', ', '-').replace(' ', '-')}"
-                if ref.filters.active
-                else "",
-            ),
+            filename=csv_filename(shown, ref.filters),
             title=f"Credit log of client #{ref.client_id}",
-            initial_comment=f"Credit log of client #{ref.client_id}: {shown.count:,} entries"
-            + (f" ({ref.filters.describe()})" if ref.filters.active else "")
-            + ".",
+            initial_comment=(
+                f"Credit log of client #{ref.client_id}: {shown.count:,} entries{ref.filters.label}."
+            ),
         )
     except SlackApiError as error:
         event(
