@@ -140,13 +140,13 @@ def _summary_fields(view: CreditView) -> list[dict[str, str]]:
 
 def balance_warning(view: CreditView) -> str | None:
     """Said plainly when WHMCS's balance is not the sum of the log (entries edited or removed by hand)."""
-    details = view.details
-    if details is None or details.credit is None or details.credit == view.log.total:
+    balance = view.differing_balance
+    if balance is None:
         return None
     money = view.currency.money
     return (
         f":warning: The log sums to {escape(money(view.log.total))}; WHMCS's balance is "
-        f"{escape(money(details.credit))}. Entries may have been edited or removed by hand."
+        f"{escape(money(balance))}. Entries may have been edited or removed by hand."
     )
 
 

@@ -23,7 +23,7 @@ def client_heading(view: CreditView) -> list[str]:
     lines = ["Credit log of " + " · ".join(part for part in parts if part)]
     if details.credit is not None:
         lines.append(f"Balance in WHMCS: {view.currency.money(details.credit)}")
-        if details.credit != view.log.total:
+        if view.differing_balance is not None:
             lines.append(
                 f"Warning: the log sums to {view.currency.money(view.log.total)}; "
                 f"WHMCS's balance is {view.currency.money(details.credit)}"

@@ -8,6 +8,7 @@ from Slack and could be forged, so decoding is strict and access is checked agai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 
 from bot.clients import PLAIN, ClientDetails, Currency
@@ -81,6 +82,13 @@ class CreditView:
     @cached_property
     def shown(self) -> CreditLog:
         return self.filters.apply(self.log)
+
+    @property
+    def differing_balance(self) -> Decimal | None:
+        """WHMCS's balance when it is known and is not the sum of the log (entries edited or removed by
+        hand), which every answer points out; else None."""
+        credit = None if self.details is None else self.details.credit
+        return credit if credit is not None and credit != self.log.total else None
 
     def ref(self, offset: int | None = None) -> ViewRef:
         return ViewRef(self.client_id, self.offset if offset is None else offset, self.filters)

@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from bot.clients import ClientDetails
 from bot.commands import Invalid, parse_command
 from bot.credits import CreditEntry, CreditLog
 from bot.text_output import log_as_json, log_as_table
@@ -196,6 +198,20 @@ def test_filters_follow_the_slack_command_rules(flag: str, value: str) -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines()[-1] == f"credits-bot: error: {refused.problem}"
+
+
+def test_table_warns_when_the_balance_is_not_the_sum_of_the_log() -> None:
+    log = CreditLog.of(7, [CreditEntry(1, date(2024, 1, 1), "Top-up", Decimal("10.00"))])
+    details = ClientDetails(7, "Jane", "Doe", "", "jane@example.com", "Active", Decimal("12.50"), None, "")
+    differing = CreditView(log, details=details)
+    assert differing.differing_balance == Decimal("12.50")
+    assert log_as_table(differing).splitlines()[1:3] == [
+        "Balance in WHMCS: 12.50",
+        "Warning: the log sums to 10.00; WHMCS's balance is 12.50",
+    ]
+    matching = CreditView(log, details=replace(details, credit=Decimal("10.00")))
+    assert matching.differing_balance is None
+    assert "Warning" not in log_as_table(matching)
 
 
 def test_blocks_prints_the_slack_message_and_a_preview_link() -> None:
