@@ -90,5 +90,6 @@ class CreditView:
         credit = None if self.details is None else self.details.credit
         return credit if credit is not None and credit != self.log.total else None
 
-    def ref(self, offset: int | None = None) -> ViewRef:
-        return ViewRef(self.client_id, self.offset if offset is None else offset, self.filters)
+    def ref(self, offset: int) -> ViewRef:
+        """What a button carries: this client and these filters, at the page the button leads to."""
+        return ViewRef(self.client_id, offset, self.filters)
