@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.clients import ClientMatch
+from bot.commands import SEARCH_LIMIT
 from bot.credits import CreditEntry, Filters
 from bot.views import PAGE_SIZE, CreditView, ViewRef
 
@@ -201,11 +202,8 @@ def credit_log_message(view: CreditView, links: AdminLinks, *, allow_share: bool
         blocks.extend(_entry_block(entry, view, links) for entry in page)
     blocks.extend(_buttons(view, len(page), allow_share))
     who = f"{view.details.name} (#{view.client_id})" if view.details else f"client #{view.client_id}"
-    text = clip(
-        f"Credits of {who}: {view.log.count:,} entries, total {view.currency.money(view.log.total)}",
-        MAX_FALLBACK_TEXT,
-    )
-    return {"text": escape(text), "blocks": blocks}
+    text = f"Credits of {who}: {view.log.count:,} entries, total {view.currency.money(view.log.total)}"
+    return {"text": clip_escaped(text, MAX_FALLBACK_TEXT), "blocks": blocks}
 
 
 def summary_message(view: CreditView, links: AdminLinks, shared_by: str) -> Message:
@@ -220,12 +218,12 @@ def summary_message(view: CreditView, links: AdminLinks, shared_by: str) -> Mess
     blocks.append(context(f"Credit summary shared by <@{shared_by}> with /credits"))
     who = view.details.name if view.details else f"client #{view.client_id}"
     text = f"Credit summary of {who} (#{view.client_id}): total {view.currency.money(view.log.total)}"
-    return {"text": escape(clip(text, MAX_FALLBACK_TEXT)), "blocks": blocks}
+    return {"text": clip_escaped(text, MAX_FALLBACK_TEXT), "blocks": blocks}
 
 
 def client_choices_message(query: str, matches: list[ClientMatch], total: int, filters: Filters) -> Message:
-    """Several clients matched a search: one "Show credits" button each, at most ten."""
-    shown = matches[:10]
+    """Several clients matched a search: one "Show credits" button each, at most SEARCH_LIMIT."""
+    shown = matches[:SEARCH_LIMIT]
     blocks: list[Block] = [section(f"{total:,} clients match '{clip_escaped(query, 100)}'. Pick one:")]
     for position, match in enumerate(shown):
         parts = [f"*{clip_escaped(match.name, 120)}*"]

@@ -13,13 +13,16 @@ import pytest
 
 from bot.blocks import (
     EXPORT_ACTION,
+    MAX_FALLBACK_TEXT,
     NEWER_ACTION,
     OLDER_ACTION,
     SHARE_ACTION,
     AdminLinks,
     credit_log_message,
     message_problems,
+    summary_message,
 )
+from bot.clients import ClientDetails
 from bot.commands import Invalid, Lookup, parse_command
 from bot.credits import NO_FILTERS, CreditEntry, CreditLog, Filters
 from bot.csv_export import credit_log_csv, csv_filename, neutralise
@@ -115,6 +118,15 @@ def test_button_value_round_trips() -> None:
     assert ViewRef.decode("42|0|2024-01-01|2024-01-01|") == ViewRef(
         42, 0, Filters(date(2024, 1, 1), date(2024, 1, 1))
     )
+
+
+def test_fallback_text_stays_within_slack_limit_after_escaping() -> None:
+    details = ClientDetails(7, "&" * 3000, "", "", "", "", Decimal("0.00"), None, "")
+    view = CreditView(CreditLog.of(7, []), details=details)
+    for message in (credit_log_message(view, LINKS), summary_message(view, LINKS, "U0ALICE")):
+        assert message_problems(message) == []
+        assert MAX_FALLBACK_TEXT - 5 < len(message["text"]) <= MAX_FALLBACK_TEXT
+        assert "&" not in message["text"].removesuffix("…").replace("&amp;", "")
 
 
 def buttons_of(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
