@@ -9,7 +9,6 @@ import os
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from urllib.parse import quote
 
 from bot import settings as config
@@ -49,9 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     lookup = commands.add_parser("lookup", help="print a client's credit log")
     lookup.add_argument("client", type=_client, help="42, #42, jane@example.com, or a name to search for")
-    lookup.add_argument("--since", type=date.fromisoformat, help="only entries on or after YYYY-MM-DD")
-    lookup.add_argument("--until", type=date.fromisoformat, help="only entries on or before YYYY-MM-DD")
-    lookup.add_argument("--last", type=int, help="only the newest N entries (after the date filters)")
+    # Kept as text for parse_filters: argparse's own conversions accept forms the Slack command refuses.
+    lookup.add_argument("--since", help="only entries on or after YYYY-MM-DD")
+    lookup.add_argument("--until", help="only entries on or before YYYY-MM-DD")
+    lookup.add_argument("--last", help="only the newest N entries (after the date filters)")
     lookup.add_argument("--demo", action="store_true", help="use the bundled sample data, not WHMCS")
     output = lookup.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON (amounts as strings)")
@@ -77,7 +77,7 @@ def filters_of(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Fil
     for name in ("since", "until", "last"):
         value = getattr(args, name)
         if value is not None:
-            words += [name, value.isoformat() if isinstance(value, date) else str(value)]
+            words += [name, value]
     filters = parse_filters(words)
     if isinstance(filters, Invalid):
         parser.error(filters.problem)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.clients import ClientMatch
+from bot.commands import SEARCH_LIMIT
 from bot.credits import CreditEntry, Filters
 from bot.views import PAGE_SIZE, CreditView, ViewRef
 
@@ -124,7 +125,7 @@ def _field(label: str, value: str) -> dict[str, str]:
 def _summary_fields(view: CreditView) -> list[dict[str, str]]:
     money = view.currency.money
     shown, whole = view.shown, view.log
-    label = f" ({view.filters.describe()})" if view.filters.active else ""
+    label = view.filters.label
     fields = [
         _field(f"Total{label}", f"`{escape(money(shown.total))}`"),
         _field(f"Entries{label}", f"{shown.count:,}"),
@@ -140,13 +141,13 @@ def _summary_fields(view: CreditView) -> list[dict[str, str]]:
 
 def balance_warning(view: CreditView) -> str | None:
     """Said plainly when WHMCS's balance is not the sum of the log (entries edited or removed by hand)."""
-    details = view.details
-    if details is None or details.credit is None or details.credit == view.log.total:
+    balance = view.differing_balance
+    if balance is None:
         return None
     money = view.currency.money
     return (
         f":warning: The log sums to {escape(money(view.log.total))}; WHMCS's balance is "
-        f"{escape(money(details.credit))}. Entries may have been edited or removed by hand."
+        f"{escape(money(balance))}. Entries may have been edited or removed by hand."
     )
 
 
@@ -156,9 +157,8 @@ def _page_context(view: CreditView, page_count: int) -> str | None:
         return None
     if page_count == 0:
         return f"No entries past {view.offset:,}." if total else None
-    scope = f" ({view.filters.describe()})" if view.filters.active else ""
     where = f", {view.offset + 1:,} to {view.offset + page_count:,}" if view.offset else ""
-    return f"Showing {page_count:,} of {total:,} entries{scope}{where}, newest first."
+    return f"Showing {page_count:,} of {total:,} entries{view.filters.label}{where}, newest first."
 
 
 def _buttons(view: CreditView, page_count: int, allow_share: bool) -> list[Block]:
@@ -202,11 +202,8 @@ def credit_log_message(view: CreditView, links: AdminLinks, *, allow_share: bool
         blocks.extend(_entry_block(entry, view, links) for entry in page)
     blocks.extend(_buttons(view, len(page), allow_share))
     who = f"{view.details.name} (#{view.client_id})" if view.details else f"client #{view.client_id}"
-    text = clip(
-        f"Credits of {who}: {view.log.count:,} entries, total {view.currency.money(view.log.total)}",
-        MAX_FALLBACK_TEXT,
-    )
-    return {"text": escape(text), "blocks": blocks}
+    text = f"Credits of {who}: {view.log.count:,} entries, total {view.currency.money(view.log.total)}"
+    return {"text": clip_escaped(text, MAX_FALLBACK_TEXT), "blocks": blocks}
 
 
 def summary_message(view: CreditView, links: AdminLinks, shared_by: str) -> Message:
@@ -221,12 +218,12 @@ def summary_message(view: CreditView, links: AdminLinks, shared_by: str) -> Mess
     blocks.append(context(f"Credit summary shared by <@{shared_by}> with /credits"))
     who = view.details.name if view.details else f"client #{view.client_id}"
     text = f"Credit summary of {who} (#{view.client_id}): total {view.currency.money(view.log.total)}"
-    return {"text": escape(clip(text, MAX_FALLBACK_TEXT)), "blocks": blocks}
+    return {"text": clip_escaped(text, MAX_FALLBACK_TEXT), "blocks": blocks}
 
 
 def client_choices_message(query: str, matches: list[ClientMatch], total: int, filters: Filters) -> Message:
-    """Several clients matched a search: one "Show credits" button each, at most ten."""
-    shown = matches[:10]
+    """Several clients matched a search: one "Show credits" button each, at most SEARCH_LIMIT."""
+    shown = matches[:SEARCH_LIMIT]
     blocks: list[Block] = [section(f"{total:,} clients match '{clip_escaped(query, 100)}'. Pick one:")]
     for position, match in enumerate(shown):
         parts = [f"*{clip_escaped(match.name, 120)}*"]

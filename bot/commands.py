@@ -32,6 +32,9 @@ HELP = (
 )
 MAX_TEXT = 500
 MAX_LAST = 100_000
+# How many matches a search asks WHMCS for and lists to choose from: here, not in lookups, so that the pure
+# rendering in blocks can use it without importing the WHMCS edge (requests, redis).
+SEARCH_LIMIT = 10
 _CLIENT_ID = re.compile(r"#?(\d{1,12})", re.ASCII)
 _NUMBER_LIKE = re.compile(r"[#+\-]?\d*", re.ASCII)
 _EMAIL = re.compile(r"[^@\s<>]{1,64}@[^@\s<>]{1,255}\.[^@\s<>.]{1,63}")

@@ -82,6 +82,12 @@ class Filters:
             parts.append(f"last {self.last:,}")
         return ", ".join(parts)
 
+    @property
+    def label(self) -> str:
+        """` (since 2024-01-01, last 50)` to follow a count or total, so filtered figures are never mistaken
+        for the whole log; empty without filters."""
+        return f" ({self.describe()})" if self.active else ""
+
     def apply(self, log: CreditLog) -> CreditLog:
         """The entries these filters keep, in the same newest-first order, totalled afresh."""
         if not self.active:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
-from bot.credits import CreditLog
+from bot.credits import CreditLog, Filters
 
 COLUMNS = ("id", "date", "description", "amount", "invoice_id")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -37,5 +37,14 @@ def credit_log_csv(log: CreditLog) -> str:
     return buffer.getvalue()
 
 
-def csv_filename(log: CreditLog, suffix: str = "") -> str:
-    return f"credits-client-{log.client_id}{suffix}.csv"
+def csv_filename(log: CreditLog, filters: Filters) -> str:
+    """`credits-client-42-since-2024-01-01-last-1000.csv`: built from the filter fields, not from their
+    description, so the name has no spaces or thousands separators."""
+    parts = [f"credits-client-{log.client_id}"]
+    if filters.since:
+        parts.append(f"since-{filters.since.isoformat()}")
+    if filters.until:
+        parts.append(f"until-{filters.until.isoformat()}")
+    if filters.last:
+        parts.append(f"last-{filters.last}")
+    return "-".join(parts) + ".csv"

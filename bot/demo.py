@@ -8,12 +8,16 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from pydantic import SecretStr
+
 from bot.settings import WhmcsSettings
 
-DEMO_SETTINGS = WhmcsSettings(
+# model_construct, not the constructor: a BaseSettings built normally reads the environment and .env, so a bad
+# WHMCS_TIMEOUT would fail every import of this module, and demo mode would pick up the real WHMCS_ADMIN_PATH.
+DEMO_SETTINGS = WhmcsSettings.model_construct(
     whmcs_url="https://billing.example.com",
-    whmcs_identifier="demo-identifier",
-    whmcs_secret="demo-secret",  # noqa: S106 - not a secret: the demo never calls anything
+    whmcs_identifier=SecretStr("demo-identifier"),
+    whmcs_secret=SecretStr("demo-secret"),
 )
 
 _DESCRIPTIONS = (

@@ -12,7 +12,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import asdict, dataclass
 
 from bot.clients import ClientDetails, ClientMatch, Currency, currency_for
-from bot.commands import ByEmail, ById, BySearch, ClientQuery
+from bot.commands import SEARCH_LIMIT, ByEmail, ById, BySearch, ClientQuery
 from bot.credits import NO_FILTERS, Filters
 from bot.logs import event
 from bot.shared_state import MemoryStore, Store
@@ -22,7 +22,6 @@ from bot.whmcs_replies import ClientNotFound, WhmcsError, WhmcsPermissionError
 
 logger = logging.getLogger(__name__)
 CURRENCIES_TTL_SECONDS = 3600.0
-SEARCH_LIMIT = 10
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,11 @@ def shown_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def _revealed(values: list[SecretStr | None]) -> list[str]:
+    """The secrets that are set, in clear, for the log formatter to mask wherever they appear."""
+    return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+
+
 class ConfigurationError(Exception):
     """A setting is missing or invalid; the message names the variable and never its value."""
 
@@ -93,8 +98,7 @@ class WhmcsSettings(BaseSettings):
         return f"{self.base_url}/{self.whmcs_admin_path}"
 
     def secret_values(self) -> list[str]:
-        values = [self.whmcs_identifier, self.whmcs_secret, self.whmcs_access_key]
-        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        return _revealed([self.whmcs_identifier, self.whmcs_secret, self.whmcs_access_key])
 
 
 def _split_ids(value: object) -> object:
@@ -230,8 +234,9 @@ class SlackSettings(BaseSettings):
         return self.slack_app_token.get_secret_value()
 
     def secret_values(self) -> list[str]:
-        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.redis_url]
-        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        return _revealed(
+            [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.redis_url]
+        )
 
 
 def _check_ids(values: list[str], prefixes: tuple[str, ...], expected: str) -> list[str]:

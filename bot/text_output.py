@@ -1,18 +1,18 @@
-"""Plain-text and JSON views of a credit log, for the command line."""
+"""Plain-text and JSON views of a credit log, for the command line.
+
+Amounts in the table and the JSON are plain numbers (`PLAIN.money`, `1234.56`), rounded as everywhere else,
+so that scripts can read them; only the heading writes money in the client's currency.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot.blocks import clip
+from bot.clients import PLAIN
 from bot.views import CreditView
 
 DESCRIPTION_WIDTH = 60
-
-
-def money(amount: object) -> str:
-    """Two decimals, exactly: Decimal formatting never goes through float."""
-    return f"{amount:.2f}"
 
 
 def client_heading(view: CreditView) -> list[str]:
@@ -23,7 +23,7 @@ def client_heading(view: CreditView) -> list[str]:
     lines = ["Credit log of " + " · ".join(part for part in parts if part)]
     if details.credit is not None:
         lines.append(f"Balance in WHMCS: {view.currency.money(details.credit)}")
-        if details.credit != view.log.total:
+        if view.differing_balance is not None:
             lines.append(
                 f"Warning: the log sums to {view.currency.money(view.log.total)}; "
                 f"WHMCS's balance is {view.currency.money(details.credit)}"
@@ -37,7 +37,7 @@ def log_as_table(view: CreditView) -> str:
         (
             entry.date.isoformat(),
             clip(entry.description, DESCRIPTION_WIDTH),
-            money(entry.amount),
+            PLAIN.money(entry.amount),
             f"#{entry.invoice_id}" if entry.invoice_id else "",
         )
         for entry in shown.entries
@@ -56,13 +56,12 @@ def log_as_table(view: CreditView) -> str:
         lines += [line(row) for row in rows]
     else:
         lines.append("No credit entries.")
-    scope = f" ({view.filters.describe()})" if view.filters.active else ""
     lines.append(
-        f"{shown.count} entries{scope}; total {money(shown.total)} "
-        f"(credits in {money(shown.credits_in)}, credits out {money(shown.credits_out)})"
+        f"{shown.count} entries{view.filters.label}; total {PLAIN.money(shown.total)} "
+        f"(credits in {PLAIN.money(shown.credits_in)}, credits out {PLAIN.money(shown.credits_out)})"
     )
     if view.filters.active:
-        lines.append(f"All-time: {view.log.count} entries; total {money(view.log.total)}")
+        lines.append(f"All-time: {view.log.count} entries; total {PLAIN.money(view.log.total)}")
     return "\n".join(lines)
 
 
@@ -78,16 +77,16 @@ def log_as_json(view: CreditView) -> dict[str, Any]:
             "name": details.name,
             "email": details.email,
             "status": details.status,
-            "balance": None if details.credit is None else money(details.credit),
+            "balance": None if details.credit is None else PLAIN.money(details.credit),
             "currency": view.currency.code or details.currency_code or None,
         },
         "filters": view.filters.describe() or None,
         "count": shown.count,
-        "total": money(shown.total),
-        "credits_in": money(shown.credits_in),
-        "credits_out": money(shown.credits_out),
+        "total": PLAIN.money(shown.total),
+        "credits_in": PLAIN.money(shown.credits_in),
+        "credits_out": PLAIN.money(shown.credits_out),
         "all_time_count": view.log.count,
-        "all_time_total": money(view.log.total),
+        "all_time_total": PLAIN.money(view.log.total),
         "notes": list(view.notes),
         "entries": [
             {

@@ -8,13 +8,12 @@ from Slack and could be forged, so decoding is strict and access is checked agai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from decimal import Decimal
 from functools import cached_property
 
 from bot.clients import PLAIN, ClientDetails, Currency
-from bot.commands import MAX_LAST
+from bot.commands import Invalid, parse_client_id, parse_filters
 from bot.credits import NO_FILTERS, CreditLog, Filters
-from bot.settings import MAX_CLIENT_ID
 
 PAGE_SIZE = 20
 MAX_OFFSET = 10_000_000
@@ -38,31 +37,31 @@ class ViewRef:
 
     @classmethod
     def decode(cls, value: object) -> ViewRef | None:
-        """The reference a button carried, or None for anything this bot did not write."""
+        """The reference a button carried, or None for anything this bot did not write.
+
+        The client and filters are read by the same rules as typed text (`parse_client_id`, `parse_filters`),
+        so a forged value can ask for nothing that `/credits` would refuse.
+        """
         if not isinstance(value, str) or len(value) > 100:
             return None
         parts = value.split("|")
         if len(parts) != 5 or not all(part.isascii() for part in parts):
             return None
         client, offset, since, until, last = parts
-        try:
-            ref = cls(
-                client_id=int(client),
-                offset=int(offset),
-                filters=Filters(
-                    since=date.fromisoformat(since) if since else None,
-                    until=date.fromisoformat(until) if until else None,
-                    last=int(last) if last else None,
-                ),
-            )
-        except ValueError:
+        client_id = parse_client_id(client)
+        words: list[str] = []
+        for name, text in (("since", since), ("until", until), ("last", last)):
+            if text:
+                words += [name, text]
+        filters = parse_filters(words)
+        if (
+            client_id is None
+            or isinstance(filters, Invalid)
+            or not offset.isdigit()
+            or int(offset) > MAX_OFFSET
+        ):
             return None
-        valid = (
-            1 <= ref.client_id <= MAX_CLIENT_ID
-            and 0 <= ref.offset <= MAX_OFFSET
-            and (ref.filters.last is None or 1 <= ref.filters.last <= MAX_LAST)
-        )
-        return ref if valid else None
+        return cls(client_id, int(offset), filters)
 
 
 @dataclass(frozen=True)
@@ -84,5 +83,13 @@ class CreditView:
     def shown(self) -> CreditLog:
         return self.filters.apply(self.log)
 
-    def ref(self, offset: int | None = None) -> ViewRef:
-        return ViewRef(self.client_id, self.offset if offset is None else offset, self.filters)
+    @property
+    def differing_balance(self) -> Decimal | None:
+        """WHMCS's balance when it is known and is not the sum of the log (entries edited or removed by
+        hand), which every answer points out; else None."""
+        credit = None if self.details is None else self.details.credit
+        return credit if credit is not None and credit != self.log.total else None
+
+    def ref(self, offset: int) -> ViewRef:
+        """What a button carries: this client and these filters, at the page the button leads to."""
+        return ViewRef(self.client_id, offset, self.filters)

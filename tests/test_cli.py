@@ -6,10 +6,18 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from bot.clients import ClientDetails
+from bot.commands import Invalid, parse_command
+from bot.credits import CreditEntry, CreditLog
+from bot.text_output import log_as_json, log_as_table
+from bot.views import CreditView
 from tests.fakes.whmcs import (
     IDENTIFIER,
     SECRET,
@@ -123,6 +131,22 @@ def test_demo_needs_no_configuration() -> None:
     assert "No credit entries." in empty.stdout
 
 
+def test_demo_ignores_the_real_whmcs_settings() -> None:
+    result = run_cli(
+        "lookup", "1", "--demo", "--blocks", WHMCS_TIMEOUT="abc", WHMCS_ADMIN_PATH="real-admin-folder"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "real-admin-folder" not in result.stdout
+    message = json.loads(result.stdout.rpartition("\nPreview: ")[0])
+    assert (
+        "<https://billing.example.com/admin/clientssummary.php?userid=1|#1>"
+        in message["blocks"][0]["text"]["text"]
+    )
+    table = run_cli("lookup", "1", "--demo", WHMCS_TIMEOUT="abc", WHMCS_ADMIN_PATH="real-admin-folder")
+    assert table.returncode == 0, table.stderr
+    assert table.stdout == run_cli("lookup", "1", "--demo").stdout
+
+
 def test_lookup_by_email_search_and_filters(whmcs: FakeWhmcs) -> None:
     whmcs.clients[42] = client(42, credit="60.12")
     whmcs.clients[43] = client(43, first="Janet", email="janet@example.com")
@@ -155,6 +179,39 @@ def test_bad_filter_is_a_usage_error() -> None:
     result = run_cli("lookup", "1", "--demo", "--since", "2024-05-01", "--until", "2024-01-01")
     assert result.returncode == 2
     assert "'since' is after 'until'" in result.stderr
+
+
+def test_table_and_json_round_money_as_the_slack_answer_does() -> None:
+    log = CreditLog.of(7, [CreditEntry(1, date(2024, 1, 1), "Odd amount", Decimal("0.125"))])
+    view = CreditView(log)
+    assert log_as_table(view).splitlines()[-1] == "1 entries; total 0.13 (credits in 0.13, credits out 0.00)"
+    assert log_as_json(view)["total"] == view.currency.money(log.total) == "0.13"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--since", "20240101"), ("--until", "2024W011"), ("--last", "1_000")]
+)
+def test_filters_follow_the_slack_command_rules(flag: str, value: str) -> None:
+    refused = parse_command(f"1 {flag.removeprefix('--')} {value}")
+    assert isinstance(refused, Invalid)
+    result = run_cli("lookup", "1", "--demo", flag, value)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == f"credits-bot: error: {refused.problem}"
+
+
+def test_table_warns_when_the_balance_is_not_the_sum_of_the_log() -> None:
+    log = CreditLog.of(7, [CreditEntry(1, date(2024, 1, 1), "Top-up", Decimal("10.00"))])
+    details = ClientDetails(7, "Jane", "Doe", "", "jane@example.com", "Active", Decimal("12.50"), None, "")
+    differing = CreditView(log, details=details)
+    assert differing.differing_balance == Decimal("12.50")
+    assert log_as_table(differing).splitlines()[1:3] == [
+        "Balance in WHMCS: 12.50",
+        "Warning: the log sums to 10.00; WHMCS's balance is 12.50",
+    ]
+    matching = CreditView(log, details=replace(details, credit=Decimal("10.00")))
+    assert matching.differing_balance is None
+    assert "Warning" not in log_as_table(matching)
 
 
 def test_blocks_prints_the_slack_message_and_a_preview_link() -> None:

@@ -13,16 +13,19 @@ import pytest
 
 from bot.blocks import (
     EXPORT_ACTION,
+    MAX_FALLBACK_TEXT,
     NEWER_ACTION,
     OLDER_ACTION,
     SHARE_ACTION,
     AdminLinks,
     credit_log_message,
     message_problems,
+    summary_message,
 )
+from bot.clients import ClientDetails
 from bot.commands import Invalid, Lookup, parse_command
-from bot.credits import CreditEntry, CreditLog, Filters
-from bot.csv_export import credit_log_csv, neutralise
+from bot.credits import NO_FILTERS, CreditEntry, CreditLog, Filters
+from bot.csv_export import credit_log_csv, csv_filename, neutralise
 from bot.settings import WhmcsSettings
 from bot.views import CreditView, ViewRef
 from tests.fakes.slack import FakeSlack
@@ -90,6 +93,42 @@ def test_every_page_of_ten_thousand_entries_is_valid_and_paging_visits_each_entr
     assert back == seen
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "4_2|0|||",
+        "42| +0|||",
+        "42|+0|||",
+        "42|1_0|||",
+        "42|0|2024-06-30|2024-01-01|",
+        "42|0|||1_000",
+        "42|0|20240101||",
+        "0|0|||",
+        "42|10000001|||",
+    ],
+)
+def test_button_values_are_read_by_the_rules_of_typed_text(value: str) -> None:
+    assert ViewRef.decode(value) is None
+
+
+def test_button_value_round_trips() -> None:
+    ref = ViewRef(42, 20, Filters(date(2024, 1, 1), date(2024, 6, 30), 5))
+    assert ref.encode() == "42|20|2024-01-01|2024-06-30|5"
+    assert ViewRef.decode(ref.encode()) == ref
+    assert ViewRef.decode("42|0|2024-01-01|2024-01-01|") == ViewRef(
+        42, 0, Filters(date(2024, 1, 1), date(2024, 1, 1))
+    )
+
+
+def test_fallback_text_stays_within_slack_limit_after_escaping() -> None:
+    details = ClientDetails(7, "&" * 3000, "", "", "", "", Decimal("0.00"), None, "")
+    view = CreditView(CreditLog.of(7, []), details=details)
+    for message in (credit_log_message(view, LINKS), summary_message(view, LINKS, "U0ALICE")):
+        assert message_problems(message) == []
+        assert MAX_FALLBACK_TEXT - 5 < len(message["text"]) <= MAX_FALLBACK_TEXT
+        assert "&" not in message["text"].removesuffix("…").replace("&amp;", "")
+
+
 def buttons_of(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         element["action_id"]: element
@@ -113,6 +152,26 @@ def test_csv_round_trips_exactly_and_neutralises_formulas() -> None:
         else:
             assert description == original.description
         assert row["invoice_id"] == (str(original.invoice_id) if original.invoice_id else "")
+
+
+@pytest.mark.parametrize(
+    ("filters", "name"),
+    [
+        (NO_FILTERS, "credits-client-42.csv"),
+        (Filters(last=1000), "credits-client-42-last-1000.csv"),
+        (
+            Filters(date(2024, 1, 1), date(2024, 6, 30), 50),
+            "credits-client-42-since-2024-01-01-until-2024-06-30-last-50.csv",
+        ),
+    ],
+)
+def test_csv_file_name_names_the_filters(filters: Filters, name: str) -> None:
+    assert csv_filename(CreditLog.of(42, []), filters) == name
+
+
+def test_filter_label_only_when_filtered() -> None:
+    assert NO_FILTERS.label == ""
+    assert Filters(since=date(2024, 1, 1), last=1000).label == " (since 2024-01-01, last 1,000)"
 
 
 @pytest.mark.parametrize(
@@ -184,6 +243,8 @@ def test_export_sends_the_whole_filtered_log_privately(
     note = bot.answer(reply)
     assert note["replace_original"] is False
     assert note["text"] == "Sent you the CSV of client #42 (100 entries) in a direct message."
+    (upload,) = slack.method_calls("files.getUploadURLExternal")
+    assert upload["filename"] == "credits-client-42-last-100.csv"
     (opened,) = slack.method_calls("conversations.open")
     assert opened["users"] == "U0ALICE"
     (completed,) = slack.method_calls("files.completeUploadExternal")

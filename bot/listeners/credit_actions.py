@@ -33,39 +33,31 @@ from bot.views import ViewRef
 
 logger = logging.getLogger("credits.command")
 STALE_BUTTON = "That button is no longer valid; run `/credits` again."
-Handler = Callable[[Services, Work, ViewRef, dict[str, Any]], tuple[Message, str, bool]]
+Handler = Callable[[Services, Work, ViewRef], tuple[Message, str]]
 
 
-def show(services: Services, work: Work, ref: ViewRef, body: dict[str, Any]) -> tuple[Message, str, bool]:
+def show(services: Services, work: Work, ref: ViewRef) -> tuple[Message, str]:
     view = services.lookups.credit_view(ref.client_id, ref.filters, ref.offset)
     note_view(work, view)
     work.fields["offset"] = ref.offset
-    return credit_log_message(view, services.links, allow_share=services.allow_share), "ok", True
+    return credit_log_message(view, services.links, allow_share=services.allow_share), "ok"
 
 
-def export_csv(
-    services: Services, work: Work, ref: ViewRef, body: dict[str, Any]
-) -> tuple[Message, str, bool]:
+def export_csv(services: Services, work: Work, ref: ViewRef) -> tuple[Message, str]:
     """The whole (filtered) log as a file in a direct message to the person who pressed: never the channel."""
     view = services.lookups.credit_view(ref.client_id, ref.filters)
     shown = view.shown
     note_view(work, view)
-    user = body["user"]["id"]
     try:
-        dm = services.slack.conversations_open(users=user)["channel"]["id"]
+        dm = services.slack.conversations_open(users=work.user_id)["channel"]["id"]
         services.slack.files_upload_v2(
             channel=dm,
             content=credit_log_csv(shown),
-            filename=csv_filename(
-                shown,
-                f"-{ref.filters.describe().replace(', ', '-').replace(' ', '-')}"
-                if ref.filters.active
-                else "",
-            ),
+            filename=csv_filename(shown, ref.filters),
             title=f"Credit log of client #{ref.client_id}",
-            initial_comment=f"Credit log of client #{ref.client_id}: {shown.count:,} entries"
-            + (f" ({ref.filters.describe()})" if ref.filters.active else "")
-            + ".",
+            initial_comment=(
+                f"Credit log of client #{ref.client_id}: {shown.count:,} entries{ref.filters.label}."
+            ),
         )
     except SlackApiError as error:
         event(
@@ -75,28 +67,22 @@ def export_csv(
             request_id=work.request_id,
             error=error.response.get("error"),
         )
-        return (
-            notice("I couldn't send you the CSV in a direct message; try again shortly."),
-            "export_failed",
-            False,
-        )
+        return notice("I couldn't send you the CSV in a direct message; try again shortly."), "export_failed"
     return (
         notice(f"Sent you the CSV of client #{ref.client_id} ({shown.count:,} entries) in a direct message."),
         "exported",
-        False,
     )
 
 
-def share(services: Services, work: Work, ref: ViewRef, body: dict[str, Any]) -> tuple[Message, str, bool]:
+def share(services: Services, work: Work, ref: ViewRef) -> tuple[Message, str]:
     """Post the summary (no entries) to the channel, on purpose, naming who shared it."""
     if not services.allow_share:
-        return notice("Sharing is turned off for this workspace."), "denied", False
+        return notice("Sharing is turned off for this workspace."), "denied"
     view = services.lookups.credit_view(ref.client_id, ref.filters)
-    channel = (body.get("channel") or {}).get("id", "")
     note_view(work, view)
     try:
         services.slack.chat_postMessage(
-            channel=channel, **summary_message(view, services.links, body["user"]["id"])
+            channel=work.channel_id, **summary_message(view, services.links, work.user_id)
         )
     except SlackApiError as error:
         code = error.response.get("error")
@@ -106,8 +92,8 @@ def share(services: Services, work: Work, ref: ViewRef, body: dict[str, Any]) ->
             if code in ("not_in_channel", "channel_not_found")
             else ""
         )
-        return notice(f"I can't post in this channel.{hint}"), "share_failed", False
-    return notice("Shared the summary in this channel."), "shared", False
+        return notice(f"I can't post in this channel.{hint}"), "share_failed"
+    return notice("Shared the summary in this channel."), "shared"
 
 
 def register(app: App, services: Services) -> None:
@@ -115,17 +101,12 @@ def register(app: App, services: Services) -> None:
         def lazy(body: dict[str, Any], action: dict[str, Any]) -> None:
             work = Work.of_action(body, action)
             with services.metrics.lookup_in_flight():
-                outcome = run(handle, work, body, action)
+                outcome = run(handle, work, action)
             finish(services, work, outcome)
 
         return lazy
 
-    def run(
-        handle: Handler,
-        work: Work,
-        body: dict[str, Any],
-        action: dict[str, Any],
-    ) -> str:
+    def run(handle: Handler, work: Work, action: dict[str, Any]) -> str:
         decision = access(services, work, may_ask_slack=True)
         if not decision.allowed:
             reply(services, denial(services, decision), work, replace=False)
@@ -139,15 +120,9 @@ def register(app: App, services: Services) -> None:
             reply(services, refusal, work, replace=False)
             return "rate_limited"
         work.fields["client"] = ref.client_id
-        replace = handle is show
-
-        def produce() -> tuple[Message, str]:
-            nonlocal replace
-            message, outcome, replace = handle(services, work, ref, body)
-            return message, outcome
-
-        message, outcome = guarded(services, work, produce)
-        reply(services, message, work, replace=replace)
+        message, outcome = guarded(services, work, lambda: handle(services, work, ref))
+        # A page replaces the answer it was pressed on; the export and share notes leave that answer in place.
+        reply(services, message, work, replace=handle is show)
         return outcome
 
     def acknowledge(ack: Ack) -> None:
