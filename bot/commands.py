@@ -37,6 +37,7 @@ MAX_LAST = 100_000
 SEARCH_LIMIT = 10
 _CLIENT_ID = re.compile(r"#?(\d{1,12})", re.ASCII)
 _NUMBER_LIKE = re.compile(r"[#+\-]?\d*", re.ASCII)
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _EMAIL = re.compile(r"[^@\s<>]{1,64}@[^@\s<>]{1,255}\.[^@\s<>.]{1,63}")
 FILTER_WORDS = ("since", "until", "last")
 
@@ -80,6 +81,11 @@ class Invalid:
 Command = ShowHelp | Lookup | Invalid
 
 
+def whole_number(text: str) -> int | None:
+    """ASCII digits, few enough for int() (which refuses over 4,300 digits) and for any real size or time."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def parse_client_id(text: str) -> int | None:
     """`42` or `#42` within WHMCS's client id range (a signed 32-bit integer), else None."""
     match = _CLIENT_ID.fullmatch(text.strip())
@@ -120,12 +126,12 @@ def parse_filters(words: list[str]) -> Filters | Invalid:
         if value is None:
             return Invalid(f"'{keyword}' needs a value")
         if keyword == "last":
-            if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_LAST:
+            last = whole_number(value)
+            if last is None or not 1 <= last <= MAX_LAST:
                 return Invalid(f"'last' takes a number of entries from 1 to {MAX_LAST:,}")
-            last = int(value)
             continue
-        try:
-            day = date.fromisoformat(value) if len(value) == 10 else None
+        try:  # the pattern first: Python 3.11's fromisoformat also reads week dates such as 2024-W01-1
+            day = date.fromisoformat(value) if _DAY.fullmatch(value) else None
         except ValueError:
             day = None
         if day is None:

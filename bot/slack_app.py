@@ -24,6 +24,7 @@ from bot import settings as config
 from bot.access import AccessPolicy, GroupMembership
 from bot.audit import Auditor, configure_audit_log
 from bot.blocks import AdminLinks
+from bot.commands import whole_number
 from bot.demo import DEMO_SETTINGS, demo_transport
 from bot.limits import RateLimiter, SlidingWindowLimiter
 from bot.listeners import credit_actions, credits_command
@@ -76,7 +77,7 @@ def retry_after_seconds(headers: Mapping[str, str | list[str]]) -> int | None:
         if name.lower() == "retry-after":
             values = [value] if isinstance(value, str) else value
             text = values[0].strip() if values else ""
-            return int(text) if text.isdigit() else None
+            return whole_number(text)
     return None
 
 

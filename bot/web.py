@@ -21,6 +21,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from prometheus_client import make_wsgi_app
 from slack_bolt import App, BoltRequest, BoltResponse
 
+from bot.commands import whole_number
 from bot.logs import event
 from bot.lookup_pool import LookupPool
 from bot.metrics import Metrics
@@ -64,11 +65,6 @@ def status_app(healthy: Callable[[], bool], metrics: Metrics | None) -> WsgiApp:
         return _plain(start_response, HTTPStatus.NOT_FOUND, "not found\n")
 
     return application
-
-
-def whole_number(text: str) -> int | None:
-    """ASCII digits, few enough for int() (which refuses over 4,300 digits) and for any real size or time."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def content_length(environ: dict[str, Any]) -> int | None:

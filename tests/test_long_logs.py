@@ -210,7 +210,7 @@ def test_filters_show_labelled_and_all_time_totals(bot: BotUnderTest, whmcs: Fak
 
 
 def test_bad_filters_get_usage_without_calling_whmcs(bot: BotUnderTest, whmcs: FakeWhmcs) -> None:
-    for text in ("42 since 2024-02-30", "42 last", "42 until soon", "42 last -3"):
+    for text in ("42 since 2024-02-30", "42 last", "42 until soon", "42 last -3", "42 since 2024-W01-1"):
         reply = bot.command(text)
         assert "Usage: `/credits 42`" in reply.json()["text"], text
     assert whmcs.calls == []

@@ -111,6 +111,7 @@ def test_membership_falls_back_to_an_answer_younger_than_30_minutes(
         ({"Retry-After": " 2 "}, 2),
         ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, None),
         ({"Retry-After": "-1"}, None),
+        ({"Retry-After": "²"}, None),
         ({"Retry-After": []}, None),
         ({}, None),
     ],
