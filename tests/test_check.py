@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import ssl
-from pathlib import Path
 
 import pytest
 import yaml
@@ -15,11 +14,10 @@ from bot.whmcs_replies import WhmcsUnavailable
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error
-from tests.processes import free_port
+from tests.processes import ROOT, free_port
 from tests.slack_harness import ALICE, BILLING_GROUP
 from tests.test_cli import run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
 SECRETS = (BOT_TOKEN, SIGNING_SECRET, APP_TOKEN, IDENTIFIER, SECRET)
 
 
