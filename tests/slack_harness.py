@@ -65,7 +65,6 @@ class Reply:
 class BotUnderTest:
     url: str
     slack: FakeSlack
-    metrics: Metrics | None = None
 
     def command_form(self, text: str, user: str = ALICE, channel: str = CHANNEL) -> tuple[str, str]:
         key = f"cmd{next(_keys)}"
@@ -156,7 +155,7 @@ def running_bot(
         create_app(settings, build_services(settings, whmcs, client, metrics, clock)), metrics
     )
     with serving(application) as url:
-        yield BotUnderTest(url, slack, metrics)
+        yield BotUnderTest(url, slack)
 
 
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -27,11 +27,8 @@ def client_for(settings: WhmcsSettings) -> WhmcsClient:
     return WhmcsClient(HttpTransport(settings))
 
 
-def test_posts_credentials_and_json_response_type_in_the_body(
-    whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings
-) -> None:
+def test_posts_credentials_and_json_response_type_in_the_body(whmcs: FakeWhmcs) -> None:
     whmcs.set_credits(42, [entry(1, "2024-01-01", "Top-up", "12.50")])
-    settings = whmcs_settings.model_copy(update={"whmcs_access_key": ACCESS_KEY})
     settings = WhmcsSettings(
         whmcs_url=whmcs.url + "/includes/api.php",
         whmcs_identifier=IDENTIFIER,
