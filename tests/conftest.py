@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import WhmcsSettings
+from tests.fakes.clock import FakeClock
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs
 from tests.slack_harness import BILLING_GROUP, BotUnderTest, running_bot
@@ -31,6 +32,11 @@ def whmcs_settings(whmcs: FakeWhmcs) -> WhmcsSettings:
     return WhmcsSettings(
         whmcs_url=whmcs.url, whmcs_identifier=IDENTIFIER, whmcs_secret=SECRET, whmcs_timeout=2
     )
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture

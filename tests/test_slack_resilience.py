@@ -32,11 +32,6 @@ def rate_limited(seconds: str) -> MethodAnswer:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def bot_with_clock(
     slack: FakeSlack, whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings, clock: FakeClock
 ) -> Iterator[BotUnderTest]:
