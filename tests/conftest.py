@@ -12,7 +12,7 @@ from bot.settings import WhmcsSettings
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs
-from tests.slack_harness import BILLING_GROUP, BotUnderTest, running_bot
+from tests.slack_harness import BILLING_GROUP, BOB, BotUnderTest, running_bot
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +41,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(groups={BILLING_GROUP: ["U0BOB"]}) as server:
+    with FakeSlack(groups={BILLING_GROUP: [BOB]}) as server:
         yield server
 
 

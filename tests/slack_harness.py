@@ -21,6 +21,7 @@ from bot.web import WsgiApp, start_server, wsgi_app
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack
 
 ALICE = "U0ALICE"
+BOB = "U0BOB"
 MALLORY = "U0MALLORY"
 BILLING_GROUP = "S0BILLING"
 CHANNEL = "C0BILLING"
