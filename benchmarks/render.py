@@ -24,6 +24,7 @@ from bot.csv_export import credit_log_csv
 from bot.views import CreditView
 from bot.whmcs import decode_reply
 from bot.whmcs_replies import credit_log
+from tests.fakes.whmcs import credits_reply, entry
 
 
 def whmcs_reply(count: int) -> bytes:
@@ -33,17 +34,14 @@ def whmcs_reply(count: int) -> bytes:
     for entry_id in range(1, count + 1):
         day += timedelta(days=rng.randint(0, 1))
         entries.append(
-            {
-                "id": entry_id,
-                "date": day.isoformat(),
-                "description": f"Credit Applied to Invoice #{entry_id}",
-                "amount": str(Decimal(rng.randint(-99999, 99999)).scaleb(-2)),
-                "relid": 0,
-            }
+            entry(
+                entry_id,
+                day.isoformat(),
+                f"Credit Applied to Invoice #{entry_id}",
+                Decimal(rng.randint(-99999, 99999)).scaleb(-2),
+            )
         )
-    return json.dumps(
-        {"result": "success", "totalresults": count, "clientid": 1, "credits": {"credit": entries}}
-    ).encode()
+    return json.dumps(credits_reply(1, entries)).encode()
 
 
 def timed(work: Callable[[], object], repeat: int) -> tuple[float, float]:

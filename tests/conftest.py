@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.settings import WhmcsSettings
+from tests.fakes.clock import FakeClock
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs
-from tests.slack_harness import BILLING_GROUP, BotUnderTest, running_bot
+from tests.slack_harness import BILLING_GROUP, BOB, BotUnderTest, running_bot
 
 
 @pytest.fixture(autouse=True)
@@ -34,8 +35,13 @@ def whmcs_settings(whmcs: FakeWhmcs) -> WhmcsSettings:
 
 
 @pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
 def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(groups={BILLING_GROUP: ["U0BOB"]}) as server:
+    with FakeSlack(groups={BILLING_GROUP: [BOB]}) as server:
         yield server
 
 

@@ -21,6 +21,7 @@ from bot.web import WsgiApp, start_server, wsgi_app
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack
 
 ALICE = "U0ALICE"
+BOB = "U0BOB"
 MALLORY = "U0MALLORY"
 BILLING_GROUP = "S0BILLING"
 CHANNEL = "C0BILLING"
@@ -65,7 +66,6 @@ class Reply:
 class BotUnderTest:
     url: str
     slack: FakeSlack
-    metrics: Metrics | None = None
 
     def command_form(self, text: str, user: str = ALICE, channel: str = CHANNEL) -> tuple[str, str]:
         key = f"cmd{next(_keys)}"
@@ -156,7 +156,7 @@ def running_bot(
         create_app(settings, build_services(settings, whmcs, client, metrics, clock)), metrics
     )
     with serving(application) as url:
-        yield BotUnderTest(url, slack, metrics)
+        yield BotUnderTest(url, slack)
 
 
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -15,7 +15,7 @@ from bot.limits import SlidingWindowLimiter, over_limit_text
 from bot.settings import WhmcsSettings
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, client, entry
-from tests.slack_harness import ALICE, CHANNEL, MALLORY, BotUnderTest, buttons, running_bot
+from tests.slack_harness import ALICE, BOB, CHANNEL, MALLORY, BotUnderTest, buttons, running_bot
 
 AUDIT = "C0AUDIT"
 
@@ -111,7 +111,7 @@ def test_over_the_limit_is_refused_without_calling_whmcs(
         calls = len(jane.calls)
         refused = bot.command("42")
         clicked = bot.answer(bot.click(buttons(answer)[OLDER_ACTION]))
-        other = bot.answer(bot.command("42", user="U0BOB"))
+        other = bot.answer(bot.command("42", user=BOB))
     assert refused.json()["text"] == "You've made 2 lookups in 10 minutes; try again in 10 minutes."
     assert clicked["text"].startswith("You've made 2 lookups in 10 minutes")
     assert "Jane Doe" in other["blocks"][0]["text"]["text"]

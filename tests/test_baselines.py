@@ -5,21 +5,15 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.baselines import bare_app, plain_app
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
-from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs, entry
+from tests.fakes.slack import FakeSlack
+from tests.fakes.whmcs import FakeWhmcs, entry
+from tests.processes import serving_env
 from tests.slack_harness import BotUnderTest, serving
 
 
 @pytest.fixture(autouse=True)
 def _baseline_env(monkeypatch: pytest.MonkeyPatch, slack: FakeSlack, whmcs: FakeWhmcs) -> None:
-    for name, value in {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "WHMCS_URL": whmcs.url,
-        "WHMCS_IDENTIFIER": IDENTIFIER,
-        "WHMCS_SECRET": SECRET,
-    }.items():
+    for name, value in serving_env(slack, whmcs).items():
         monkeypatch.setenv(name, value)
 
 

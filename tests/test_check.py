@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import socket
 import ssl
-from pathlib import Path
 
 import pytest
 import yaml
@@ -16,10 +14,10 @@ from bot.whmcs_replies import WhmcsUnavailable
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error
+from tests.processes import ROOT, free_port
 from tests.slack_harness import ALICE, BILLING_GROUP
 from tests.test_cli import run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
 SECRETS = (BOT_TOKEN, SIGNING_SECRET, APP_TOKEN, IDENTIFIER, SECRET)
 
 
@@ -118,7 +116,7 @@ def test_a_refused_bot_token_stops_the_slack_checks(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.usefixtures("ready")
 def test_slack_unreachable_names_the_url_and_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
-    url = f"http://127.0.0.1:{closed_port()}/api/"
+    url = f"http://127.0.0.1:{free_port()}/api/"
     monkeypatch.setenv("SLACK_API_URL", url)
     status, lines = run_check()
     assert lines[2] == f"✗ Slack could not be reached at {url} ([Errno 111] Connection refused)"
@@ -204,7 +202,7 @@ def test_each_whmcs_failure_is_explained(whmcs: FakeWhmcs, reply: Reply, advice:
 def test_refused_connection_and_untrusted_certificate(
     monkeypatch: pytest.MonkeyPatch, self_signed_tls: ssl.SSLContext
 ) -> None:
-    port = closed_port()
+    port = free_port()
     monkeypatch.setenv("WHMCS_URL", f"http://127.0.0.1:{port}")
     assert run_check()[1][-1] == (
         f"✗ WHMCS: 127.0.0.1 refused the connection to http://127.0.0.1:{port}/includes/api.php: "
@@ -247,17 +245,10 @@ def test_the_command_line_exits_1_on_any_failure(whmcs: FakeWhmcs) -> None:
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "CREDITS_ALLOWED_USERS": ALICE,
     }
-    unreachable = f"http://127.0.0.1:{closed_port()}/api/"
+    unreachable = f"http://127.0.0.1:{free_port()}/api/"
     result = run_cli("check", "--client", "#7", whmcs=whmcs, SLACK_API_URL=unreachable, **slack)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[2].startswith("✗ Slack could not be reached")
     assert lines[-1] == "✓ WHMCS: GetCredits for client #7 works (0 entries)"
     assert result.stderr == "", "only the check's own lines are shown"
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port

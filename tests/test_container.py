@@ -21,9 +21,7 @@ import pytest
 
 from tests.fakes.slack import APP_TOKEN, FakeSlack
 from tests.fakes.whmcs import FakeWhmcs
-from tests.processes import procfile_command, procfile_process, procfile_web, serving_env, wait_healthy
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.processes import ROOT, procfile_command, procfile_process, procfile_web, serving_env, wait_healthy
 
 
 def instructions() -> list[tuple[str, str]]:

@@ -26,11 +26,6 @@ from tests.slack_harness import running_bot
 REFUSED = error("Authentication Failed", status=403)
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 def guarded_client(settings: WhmcsSettings, clock: FakeClock) -> WhmcsClient:
     return WhmcsClient(CredentialsBreaker(HttpTransport(settings), clock=clock))
 

@@ -12,7 +12,7 @@ from bot.blocks import message_problems
 from bot.settings import WhmcsSettings
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, Reply, entry, error
-from tests.slack_harness import CHANNEL, MALLORY, BotUnderTest, all_text, running_bot
+from tests.slack_harness import BOB, CHANNEL, MALLORY, BotUnderTest, all_text, running_bot
 
 ENTRIES = [
     entry(1, "2024-03-01", "Prepaid top-up", "100.10"),
@@ -65,9 +65,9 @@ def test_group_member_is_allowed_after_asking_slack(
     bot: BotUnderTest, whmcs: FakeWhmcs, slack: FakeSlack
 ) -> None:
     whmcs.set_credits(42, ENTRIES)
-    answer = bot.answer(bot.command("42", user="U0BOB"))
+    answer = bot.answer(bot.command("42", user=BOB))
     assert "Credits of client #42" in all_text(answer)
-    bot.answer(bot.command("42", user="U0BOB"))
+    bot.answer(bot.command("42", user=BOB))
     assert len(slack.method_calls("usergroups.users.list")) == 1, "membership is cached"
 
 
@@ -89,7 +89,7 @@ def test_known_stranger_is_denied_in_the_acknowledgement(bot: BotUnderTest, whmc
 def test_slack_failure_denies(slack: FakeSlack, whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings) -> None:
     slack.methods["usergroups.users.list"] = lambda args: (500, {"ok": False})
     with running_bot(slack, whmcs_settings) as bot:
-        answer = bot.answer(bot.command("42", user="U0BOB"))
+        answer = bot.answer(bot.command("42", user=BOB))
     assert answer["text"] == "I couldn't verify your access to billing data; try again in a moment."
     assert whmcs.calls == []
 

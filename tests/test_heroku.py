@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from bot.settings import SlackSettings, WhmcsSettings
-from tests.processes import procfile_command
+from tests.processes import ROOT, procfile_command
 
-ROOT = Path(__file__).resolve().parents[1]
 # The top-level keys of Heroku's app.json schema.
 APP_JSON_KEYS = {
     "name", "description", "keywords", "website", "repository", "logo", "success_url", "scripts", "env",

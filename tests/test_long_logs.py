@@ -7,7 +7,6 @@ import io
 import random
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -73,7 +72,7 @@ def test_every_page_of_ten_thousand_entries_is_valid_and_paging_visits_each_entr
         assert message_problems(message) == [], view.offset
         seen.extend(view.shown.entries[view.offset : view.offset + 20])
         pages += 1
-        older = buttons_of(message).get(OLDER_ACTION)
+        older = buttons(message).get(OLDER_ACTION)
         if older is None:
             break
         ref = ViewRef.decode(older["value"])
@@ -84,7 +83,7 @@ def test_every_page_of_ten_thousand_entries_is_valid_and_paging_visits_each_entr
     back: list[CreditEntry] = []
     while True:
         back[:0] = view.shown.entries[view.offset : view.offset + 20]
-        newer = buttons_of(credit_log_message(view, LINKS)).get(NEWER_ACTION)
+        newer = buttons(credit_log_message(view, LINKS)).get(NEWER_ACTION)
         if newer is None:
             break
         ref = ViewRef.decode(newer["value"])
@@ -127,15 +126,6 @@ def test_fallback_text_stays_within_slack_limit_after_escaping() -> None:
         assert message_problems(message) == []
         assert MAX_FALLBACK_TEXT - 5 < len(message["text"]) <= MAX_FALLBACK_TEXT
         assert "&" not in message["text"].removesuffix("…").replace("&amp;", "")
-
-
-def buttons_of(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        element["action_id"]: element
-        for block in message["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-    }
 
 
 def test_csv_round_trips_exactly_and_neutralises_formulas() -> None:

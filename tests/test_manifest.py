@@ -4,7 +4,6 @@ what the code serves, and differ only in how Slack reaches the bot."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -13,8 +12,8 @@ import yaml
 
 from bot.commands import COMMAND
 from bot.web import EVENTS_PATH
+from tests.processes import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT.parent / "shared" / "slack-manifest-schema" / "manifest.schema.1.0.0.json"
 
 

@@ -20,7 +20,7 @@ from bot.logs import LIBRARY_FLOORS, JsonFormatter, configure
 from bot.settings import WhmcsSettings
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.whmcs import ACCESS_KEY, IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error
-from tests.slack_harness import MALLORY, BotUnderTest, buttons, running_bot
+from tests.slack_harness import BOB, MALLORY, BotUnderTest, buttons, running_bot
 from tests.test_http_hardening import FORM, post, sign
 
 SECRETS = {
@@ -81,7 +81,7 @@ def whole_run(bot: BotUnderTest, slack: FakeSlack, whmcs: FakeWhmcs) -> None:
     """Everything that logs: each kind of answer, failure and refusal the bot has."""
     whmcs.set_credits(42, [entry(1, "2024-03-01", BILLING_TEXT, "12.34")])
     slack.methods["usergroups.users.list"] = lambda args: (500, {"ok": False, "error": "fatal_error"})
-    assert bot.answer(bot.command("42", user="U0BOB"))["text"].startswith("I couldn't verify")
+    assert bot.answer(bot.command("42", user=BOB))["text"].startswith("I couldn't verify")
     del slack.methods["usergroups.users.list"]
     answer = bot.answer(bot.command("42"))
     for action in (EXPORT_ACTION, SHARE_ACTION):
@@ -89,7 +89,7 @@ def whole_run(bot: BotUnderTest, slack: FakeSlack, whmcs: FakeWhmcs) -> None:
     assert bot.answer(bot.click(buttons(answer)[EXPORT_ACTION], user=MALLORY))["text"].startswith(
         "You're not"
     )
-    bot.answer(bot.command("42", user="U0BOB"))
+    bot.answer(bot.command("42", user=BOB))
     bot.command("help")
     bot.command("not a client")
     assert bot.command("42", user=MALLORY).json()["text"].startswith("You're not allowed")

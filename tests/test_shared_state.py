@@ -17,9 +17,7 @@ from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, client, entry
 from tests.processes import free_port, procfile_web, serving_env, wait_healthy
 from tests.redis_server import redis_server
-from tests.slack_harness import BILLING_GROUP, BotUnderTest, all_text, running_bot
-
-BOB = "U0BOB"
+from tests.slack_harness import BILLING_GROUP, BOB, BotUnderTest, all_text, running_bot
 
 
 @pytest.fixture

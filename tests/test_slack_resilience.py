@@ -14,9 +14,8 @@ from bot.slack_app import SLACK_LONGEST_RETRY_AFTER, retry_after_seconds
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack import HANG_UP, FakeSlack, MethodAnswer
 from tests.fakes.whmcs import FakeWhmcs, entry
-from tests.slack_harness import BILLING_GROUP, BotUnderTest, running_bot
+from tests.slack_harness import BILLING_GROUP, BOB, BotUnderTest, running_bot
 
-BOB = "U0BOB"
 UNVERIFIED = "I couldn't verify your access to billing data; try again in a moment."
 MEMBERS: MethodAnswer = (200, {"ok": True, "users": [BOB]})
 
@@ -29,11 +28,6 @@ def scripted(*answers: MethodAnswer) -> Callable[[dict[str, Any]], MethodAnswer]
 
 def rate_limited(seconds: str) -> MethodAnswer:
     return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": seconds}
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from slack_sdk.errors import SlackApiError
 from bot.slack_app import slack_client
 from bot.slack_web import PooledWebClient
 from tests.fakes.slack import BOT_SCOPES, BOT_TOKEN, HANG_UP, FakeSlack, MethodAnswer
-from tests.slack_harness import BILLING_GROUP, slack_settings
+from tests.slack_harness import BILLING_GROUP, BOB, slack_settings
 
 
 def test_calls_share_one_kept_alive_connection(slack: FakeSlack) -> None:
     client = slack_client(slack_settings(slack))
     for _ in range(5):
-        assert client.usergroups_users_list(usergroup=BILLING_GROUP)["users"] == ["U0BOB"]
+        assert client.usergroups_users_list(usergroup=BILLING_GROUP)["users"] == [BOB]
     assert len(slack.api_connections) == 1
 
 

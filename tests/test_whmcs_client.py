@@ -20,17 +20,15 @@ from bot.whmcs_replies import (
     WhmcsUnavailable,
 )
 from tests.fakes.whmcs import ACCESS_KEY, IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error
+from tests.processes import free_port
 
 
 def client_for(settings: WhmcsSettings) -> WhmcsClient:
     return WhmcsClient(HttpTransport(settings))
 
 
-def test_posts_credentials_and_json_response_type_in_the_body(
-    whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings
-) -> None:
+def test_posts_credentials_and_json_response_type_in_the_body(whmcs: FakeWhmcs) -> None:
     whmcs.set_credits(42, [entry(1, "2024-01-01", "Top-up", "12.50")])
-    settings = whmcs_settings.model_copy(update={"whmcs_access_key": ACCESS_KEY})
     settings = WhmcsSettings(
         whmcs_url=whmcs.url + "/includes/api.php",
         whmcs_identifier=IDENTIFIER,
@@ -133,9 +131,7 @@ def test_a_hang_past_the_timeout_is_unavailable_and_not_retried(
 
 
 def test_connection_refused_is_unavailable() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     settings = WhmcsSettings(whmcs_url=f"http://127.0.0.1:{port}", whmcs_identifier="i", whmcs_secret="s")
     with pytest.raises(WhmcsUnavailable, match="connection refused") as raised:
         client_for(settings).get_credits(1)

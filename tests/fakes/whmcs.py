@@ -119,7 +119,6 @@ class FakeWhmcs(LoopbackServer):
     queued: list[tuple[str | None, Reply]] = field(default_factory=list)
     calls: list[dict[str, str]] = field(default_factory=list)
     latency: float = 0.0
-    responder: Callable[[dict[str, str]], Reply] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -146,8 +145,6 @@ class FakeWhmcs(LoopbackServer):
                 if action in (None, fields.get("action")):
                     del self.queued[position]
                     return reply
-        if self.responder is not None:
-            return self.responder(fields)
         if fields.get("identifier") != IDENTIFIER or fields.get("secret") != SECRET:
             return error("Authentication Failed", status=403)
         if fields.get("responsetype") != "json":
