@@ -135,7 +135,8 @@ def bolt_request(body: str, environ: dict[str, Any]) -> BoltRequest | None:
 
 
 class WebApp:
-    """The WSGI callable. `drain` lets lookups already acknowledged answer before the process exits:
+    """The WSGI callable: Slack's requests to Bolt, everything else to the status routes (`metrics=None`: no
+    `/metrics`). `drain` lets lookups already acknowledged answer before the process exits:
     gunicorn's worker_exit hook (bot/gunicorn_config.py) calls it once the worker takes no more requests.
     """
 
@@ -192,17 +193,12 @@ class WebApp:
         return self._pool.drain(timeout) if self._pool is not None else 0
 
 
-def wsgi_app(app: App, metrics: Metrics | None = None, pool: LookupPool | None = None) -> WebApp:
-    """Slack's requests to Bolt; everything else to the status routes (`metrics=None`: no `/metrics`)."""
-    return WebApp(app, metrics, pool)
-
-
 def create_application(demo: bool = False) -> WebApp:
     """The gunicorn entry point (`bot.web:create_application()`); a configuration error ends the process
     with one line and exit status 2, before any port is bound.
     """
     served = start_app(demo, socket_mode=False)
-    return wsgi_app(served.app, served.exposed_metrics, served.pool)
+    return WebApp(served.app, served.exposed_metrics, served.pool)
 
 
 class _ThreadingWsgiServer(ThreadingMixIn, WSGIServer):

@@ -17,7 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.metrics import Metrics
 from bot.settings import SlackSettings, WhmcsSettings
 from bot.slack_app import build_services, create_app, slack_client
-from bot.web import WsgiApp, start_server, wsgi_app
+from bot.web import WebApp, WsgiApp, start_server
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack
 
 ALICE = "U0ALICE"
@@ -152,7 +152,7 @@ def running_bot(
     settings = slack_settings(slack, **overrides)
     client = slack_client(settings)
     metrics = Metrics()
-    application = wsgi_app(
+    application = WebApp(
         create_app(settings, build_services(settings, whmcs, client, metrics, clock)), metrics
     )
     with serving(application) as url:

@@ -13,7 +13,7 @@ import os
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.web import WsgiApp, wsgi_app
+from bot.web import WebApp, WsgiApp
 
 
 def create_app() -> App:
@@ -36,4 +36,4 @@ def create_app() -> App:
 
 def create_application() -> WsgiApp:
     """credits-bot's WSGI shell (`/healthz`, `/slack/events`) around this app, so only the app differs."""
-    return wsgi_app(create_app())
+    return WebApp(create_app())

@@ -18,7 +18,7 @@ import requests
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.web import WsgiApp, wsgi_app
+from bot.web import WebApp, WsgiApp
 
 WHMCS_TIMEOUT_SECONDS = 10
 SHOWN_ENTRIES = 20
@@ -69,4 +69,4 @@ def create_app() -> App:
 
 def create_application() -> WsgiApp:
     """credits-bot's WSGI shell (`/healthz`, `/slack/events`) around this app, so only the app differs."""
-    return wsgi_app(create_app())
+    return WebApp(create_app())
