@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from bot.whmcs_replies import WhmcsUnexpectedReply, as_decimal, as_int, as_list, as_text
+from bot.whmcs_replies import WhmcsUnexpectedReply, as_decimal, as_int, as_objects, as_text, optional
 
 _SEPARATORS = {1: ("", "."), 2: (",", "."), 3: (".", ","), 4: (",", "")}
 
@@ -77,10 +77,6 @@ class ClientDetails(ClientMatch):
         return self.person or self.companyname or self.email or f"Client #{self.id}"
 
 
-def _optional_decimal(value: object, field: str) -> Decimal | None:
-    return None if value in (None, "") else as_decimal(value, field)
-
-
 def client_details(body: dict[str, Any], fallback_id: int | None = None) -> ClientDetails:
     nested = body.get("client")
     fields: dict[str, Any] = nested if isinstance(nested, dict) else body
@@ -98,8 +94,8 @@ def client_details(body: dict[str, Any], fallback_id: int | None = None) -> Clie
         companyname=as_text(fields.get("companyname")),
         email=as_text(fields.get("email")),
         status=as_text(fields.get("status")),
-        credit=_optional_decimal(fields.get("credit", body.get("credit")), "credit balance"),
-        currency_id=None if currency in (None, "") else as_int(currency, "currency"),
+        credit=optional(fields.get("credit", body.get("credit")), as_decimal, "credit balance"),
+        currency_id=optional(currency, as_int, "currency"),
         currency_code=as_text(fields.get("currency_code", body.get("currency_code"))),
     )
 
@@ -107,9 +103,7 @@ def client_details(body: dict[str, Any], fallback_id: int | None = None) -> Clie
 def client_matches(body: dict[str, Any]) -> tuple[list[ClientMatch], int]:
     """The matches of a GetClients search and how many there are in all (WHMCS returns at most limitnum)."""
     matches = []
-    for position, raw in enumerate(as_list(body.get("clients"), "client"), start=1):
-        if not isinstance(raw, dict):
-            raise WhmcsUnexpectedReply(f"client match {position} is not an object")
+    for position, raw in as_objects(body.get("clients"), "client", "client match"):
         matches.append(
             ClientMatch(
                 id=as_int(raw.get("id"), f"client match {position} id"),
@@ -120,23 +114,21 @@ def client_matches(body: dict[str, Any]) -> tuple[list[ClientMatch], int]:
                 status=as_text(raw.get("status")),
             )
         )
-    total = body.get("totalresults")
-    return matches, max(len(matches), as_int(total, "totalresults") if total not in (None, "") else 0)
+    total = optional(body.get("totalresults"), as_int, "totalresults") or 0
+    return matches, max(len(matches), total)
 
 
 def currencies(body: dict[str, Any]) -> dict[int, Currency]:
     found: dict[int, Currency] = {}
-    for position, raw in enumerate(as_list(body.get("currencies"), "currency"), start=1):
-        if not isinstance(raw, dict):
-            raise WhmcsUnexpectedReply(f"currency {position} is not an object")
+    for position, raw in as_objects(body.get("currencies"), "currency", "currency"):
         currency_id = as_int(raw.get("id"), f"currency {position} id")
-        number_format = raw.get("format")
+        number_format = optional(raw.get("format"), as_int, "currency format")
         found[currency_id] = Currency(
             id=currency_id,
             code=as_text(raw.get("code")),
             prefix=as_text(raw.get("prefix")),
             suffix=as_text(raw.get("suffix")),
-            format=as_int(number_format, "currency format") if number_format not in (None, "") else 1,
+            format=1 if number_format is None else number_format,
         )
     return found
 

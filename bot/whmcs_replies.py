@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from bot.credits import CreditEntry, CreditLog, invoice_id_for
 
@@ -219,6 +219,24 @@ def as_list(container: object, item_key: str) -> list[Any]:
     raise WhmcsUnexpectedReply(f"expected a list of {item_key} entries")
 
 
+def as_objects(container: object, item_key: str, what: str) -> list[tuple[int, dict[str, Any]]]:
+    """The items of a WHMCS list, each an object, numbered from 1 so an error can say which one is wrong."""
+    objects = []
+    for position, raw in enumerate(as_list(container, item_key), start=1):
+        if not isinstance(raw, dict):
+            raise WhmcsUnexpectedReply(f"{what} {position} is not an object")
+        objects.append((position, raw))
+    return objects
+
+
+Parsed = TypeVar("Parsed")
+
+
+def optional(value: object, parse: Callable[[object, str], Parsed], field: str) -> Parsed | None:
+    """`parse(value)`, or None where WHMCS left the field out or empty (it sends both)."""
+    return None if value in (None, "") else parse(value, field)
+
+
 LARGEST_WHOLE_NUMBER = 10**18
 """Far beyond any WHMCS id; also bounds the work a reply can cause (int() of a million-digit number)."""
 AMOUNT_INTEGER_DIGITS = 15
@@ -278,18 +296,15 @@ def as_text(value: object) -> str:
     raise WhmcsUnexpectedReply("description is not text")
 
 
-def credit_entry(raw: object, position: int) -> CreditEntry:
-    if not isinstance(raw, dict):
-        raise WhmcsUnexpectedReply(f"credit entry {position} is not an object")
+def credit_entry(raw: dict[str, Any], position: int) -> CreditEntry:
     description = as_text(raw.get("description"))
-    relid = raw.get("relid")
     return CreditEntry(
         id=as_int(raw.get("id"), f"credit entry {position} id"),
         date=as_date(raw.get("date"), f"credit entry {position} date"),
         description=description,
         amount=as_decimal(raw.get("amount"), f"credit entry {position} amount"),
         invoice_id=invoice_id_for(
-            as_int(relid, f"credit entry {position} relid") if relid not in (None, "") else 0, description
+            optional(raw.get("relid"), as_int, f"credit entry {position} relid") or 0, description
         ),
     )
 
@@ -297,5 +312,5 @@ def credit_entry(raw: object, position: int) -> CreditEntry:
 def credit_log(reply: object, client_id: int) -> CreditLog:
     """Parse a GetCredits reply (any accepted shape) into a CreditLog, or raise a typed WHMCS error."""
     body = check_result(reply, "GetCredits", str(client_id))
-    raw_entries = as_list(body.get("credits"), "credit")
-    return CreditLog.of(client_id, (credit_entry(raw, n) for n, raw in enumerate(raw_entries, start=1)))
+    entries = as_objects(body.get("credits"), "credit", "credit entry")
+    return CreditLog.of(client_id, (credit_entry(raw, position) for position, raw in entries))
