@@ -24,5 +24,5 @@ RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin cred
 USER credits
 
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["python", "-m", "bot.healthcheck"]
-CMD ["gunicorn", "--config", "python:bot.gunicorn_config", "bot.web:create_application()"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["python", "-m", "bot.serve.healthcheck"]
+CMD ["gunicorn", "--config", "python:bot.serve.gunicorn_config", "bot.serve.wsgi:create_application()"]

@@ -33,9 +33,9 @@ from typing import IO, Any
 
 import requests
 
-from bot import gunicorn_config
+from bot.serve import gunicorn_config
+from bot.serve.gate import EVENTS_PATH
 from bot.settings import SlackSettings
-from bot.web import EVENTS_PATH
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, client, entry
 from tests.processes import ROOT, free_port, procfile_command, serving_env, wait_healthy, web_environment

@@ -17,13 +17,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bot.blocks import AdminLinks, credit_log_message
-from bot.clients import Currency
-from bot.credits import CreditLog
-from bot.csv_export import credit_log_csv
-from bot.views import CreditView
-from bot.whmcs import decode_reply
-from bot.whmcs_replies import credit_log
+from bot.core.blocks import AdminLinks, credit_log_message
+from bot.core.clients import Currency
+from bot.core.credits import CreditLog
+from bot.core.csv_export import credit_log_csv
+from bot.core.views import CreditView
+from bot.core.whmcs_replies import credit_log
+from bot.whmcs.transport import decode_reply
 from tests.fakes.whmcs import credits_reply, entry
 
 

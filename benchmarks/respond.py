@@ -1,8 +1,8 @@
 """What one call to Slack costs, with a new connection per call against a kept-alive pool.
 
-Two kinds of call, each both ways: an answer through a response_url (Bolt's per-call webhook client
-against the bot's pooled session) and a Web API call (slack_sdk's WebClient, which opens a connection per
-call, against the bot's PooledWebClient). All go to the loopback Slack, over plain HTTP and over TLS with
+An answer through a response_url (Bolt's per-call webhook client against the bot's pooled session), and
+for reference a Web API call through slack_sdk's WebClient, which opens a connection per call. All go
+to the loopback Slack, over plain HTTP and over TLS with
 a throwaway self-signed certificate (Slack is https, so every new connection costs a TLS handshake).
 
     python -m benchmarks.respond [--posts 300]
@@ -22,8 +22,7 @@ from pathlib import Path
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot.slack_responses import ResponseUrlPoster
-from bot.slack_web import PooledWebClient
+from bot.slack.responses import ResponseUrlPoster
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 MESSAGE = {
@@ -74,14 +73,12 @@ def measure(slack: FakeSlack, posts: int, ca_bundle: str | None) -> dict[str, li
     client_tls = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None
     poster = ResponseUrlPoster(pool_size=4, ca_bundle=ca_bundle)
     stock = WebClient(token=BOT_TOKEN, base_url=slack.api_url, ssl=client_tls)
-    pooled = PooledWebClient(pool_size=4, ca_bundle=ca_bundle, token=BOT_TOKEN, base_url=slack.api_url)
     return {
         "answer: Bolt respond(), a new WebhookClient per answer": timed(
             lambda: WebhookClient(url, ssl=client_tls).send_dict(MESSAGE), posts
         ),
         "answer: pooled requests.Session (keep-alive)": timed(lambda: poster(url, MESSAGE), posts),
         "Web API: slack_sdk WebClient (urlopen per call)": timed(lambda: stock.auth_test(), posts),
-        "Web API: PooledWebClient (keep-alive)": timed(lambda: pooled.auth_test(), posts),
     }
 
 

@@ -12,16 +12,24 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 from bot import settings as config
-from bot.blocks import AdminLinks, credit_log_message
-from bot.commands import ClientQuery, Invalid, parse_client, parse_client_id, parse_filters
-from bot.credits import Filters
-from bot.csv_export import credit_log_csv
-from bot.demo import DEMO_SETTINGS, demo_transport
-from bot.lookups import Choices, Lookups
-from bot.settings import MAX_CLIENT_ID, ConfigurationError, WhmcsSettings
-from bot.text_output import log_as_json, log_as_table
-from bot.whmcs import HttpTransport, WhmcsClient
-from bot.whmcs_replies import WhmcsError
+from bot.app.lookups import Choices, Lookups
+from bot.core.blocks import AdminLinks, credit_log_message
+from bot.core.commands import (
+    MAX_CLIENT_ID,
+    ClientQuery,
+    Invalid,
+    parse_client,
+    parse_client_id,
+    parse_filters,
+)
+from bot.core.credits import Filters
+from bot.core.csv_export import credit_log_csv
+from bot.core.errors import WhmcsError
+from bot.core.text_output import log_as_json, log_as_table
+from bot.settings import ConfigurationError, WhmcsSettings
+from bot.whmcs.client import WhmcsClient
+from bot.whmcs.demo import DEMO_SETTINGS, demo_transport
+from bot.whmcs.transport import HttpTransport
 
 BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder/#"
 
@@ -130,8 +138,10 @@ def print_choices(choices: Choices) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Run gunicorn exactly as the Procfile does, so local runs and Heroku behave the same."""
-    factory = "bot.web:create_application(demo=True)" if args.demo else "bot.web:create_application()"
-    argv = [sys.executable, "-m", "gunicorn", "--config", "python:bot.gunicorn_config", factory]
+    factory = (
+        "bot.serve.wsgi:create_application(demo=True)" if args.demo else "bot.serve.wsgi:create_application()"
+    )
+    argv = [sys.executable, "-m", "gunicorn", "--config", "python:bot.serve.gunicorn_config", factory]
     os.execv(sys.executable, argv)
 
 
@@ -142,7 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return run_serve(args)
         if args.command == "socket":
-            from bot import socket_mode  # Bolt and the Slack clients load only for the commands that use them
+            from bot.serve import (
+                socket_mode,  # Bolt and the Slack clients load only for the commands that use them
+            )
 
             return socket_mode.run(args.demo)
         if args.command == "check":

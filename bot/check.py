@@ -17,18 +17,21 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import settings as config
-from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings, shown_url
-from bot.slack_app import slack_client
-from bot.whmcs import HttpTransport, WhmcsClient
-from bot.whmcs_replies import (
+from bot.core.errors import (
     ClientNotFound,
     WhmcsAuthError,
+    WhmcsCredentialsPaused,
     WhmcsError,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
     WhmcsUnavailable,
     WhmcsUnexpectedReply,
 )
+from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings, shown_url
+from bot.slack.token_errors import REFUSED_TOKEN, WRONG_TOKEN_TYPE
+from bot.slack.web_api import slack_client
+from bot.whmcs.client import WhmcsClient
+from bot.whmcs.transport import HttpTransport
 
 # The scopes manifest.yaml asks for; a test keeps the two the same.
 REQUIRED_BOT_SCOPES = ("commands", "usergroups:read", "users:read", "chat:write", "files:write", "im:write")
@@ -69,11 +72,11 @@ def scope_result(header: str | None) -> Result:
 
 
 def slack_refusal(variable: str, code: str) -> str:
-    if code in ("invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"):
+    if code in REFUSED_TOKEN:
         return (
             f"Slack refused {variable} ({code}): copy it again from the app's settings, reinstall if revoked"
         )
-    if code == "not_allowed_token_type":
+    if code == WRONG_TOKEN_TYPE:
         return f"{variable} is the wrong kind of token ({code})"
     return f"Slack answered {code} to {variable}"
 
@@ -83,32 +86,46 @@ def unreachable(what: str, url: str, error: Exception) -> str:
     return f"{what} could not be reached at {shown_url(url)} ({reason})"
 
 
-def explain_whmcs_failure(error: WhmcsError, settings: WhmcsSettings) -> str:
-    """What the person must change, for each way WHMCS can refuse or fail."""
-    api = shown_url(settings.api_url)
-    host = urlsplit(settings.api_url).hostname
-    if isinstance(error, WhmcsIpNotAllowed):
+class OperatorAdvice:
+    """What the operator running `check` must change, for each way WHMCS can refuse or fail."""
+
+    def __init__(self, settings: WhmcsSettings) -> None:
+        self.settings = settings
+        self.api = shown_url(settings.api_url)
+        self.host = urlsplit(settings.api_url).hostname
+
+    def client_not_found(self, error: ClientNotFound) -> str:
+        return self.other(error)
+
+    def credentials_paused(self, error: WhmcsCredentialsPaused) -> str:
+        return self.auth(error)
+
+    def auth(self, error: WhmcsAuthError) -> str:
+        return (
+            f"WHMCS rejected WHMCS_IDENTIFIER and WHMCS_SECRET ({error.message}): copy them again from "
+            "Manage API Credentials; WHMCS bans an IP after 3 failed logins, so fix this before trying again"
+        )
+
+    def permission(self, error: WhmcsPermissionError) -> str:
+        return (
+            f"the API role of WHMCS_IDENTIFIER does not allow the {error.action} action: tick it in the role "
+            "under Setup -> Staff Management -> Manage API Credentials -> API Roles"
+        )
+
+    def ip_not_allowed(self, error: WhmcsIpNotAllowed) -> str:
         seen = f" {error.ip}" if error.ip else ""
         return (
             f"WHMCS refuses API calls from this server's IP address{seen} ({error.message}): allow it under "
             "Setup -> General Settings -> Security -> API IP Access Restriction, or set WHMCS_ACCESS_KEY"
         )
-    if isinstance(error, WhmcsPermissionError):
-        return (
-            f"the API role of WHMCS_IDENTIFIER does not allow the {error.action} action: tick it in the role "
-            "under Setup -> Staff Management -> Manage API Credentials -> API Roles"
-        )
-    if isinstance(error, WhmcsAuthError):
-        return (
-            f"WHMCS rejected WHMCS_IDENTIFIER and WHMCS_SECRET ({error.message}): copy them again from "
-            "Manage API Credentials; WHMCS bans an IP after 3 failed logins, so fix this before trying again"
-        )
-    if isinstance(error, WhmcsUnavailable):
+
+    def unavailable(self, error: WhmcsUnavailable) -> str:
+        host, api = self.host, self.api
         advice = {
             "dns": f"the host name {host} in WHMCS_URL could not be resolved (DNS): check its spelling",
             "tls": f"{error.message} with {host}: WHMCS needs a valid certificate issued for {host}",
             "timeout": (
-                f"no answer from {api} within {settings.whmcs_timeout:g} s (WHMCS_TIMEOUT): "
+                f"no answer from {api} within {self.settings.whmcs_timeout:g} s (WHMCS_TIMEOUT): "
                 "is WHMCS up, and does its firewall let this server in?"
             ),
             "refused": f"{host} refused the connection to {api}: is WHMCS up, and is WHMCS_URL's port right?",
@@ -116,9 +133,16 @@ def explain_whmcs_failure(error: WhmcsError, settings: WhmcsSettings) -> str:
         }
         not_api = f"{api} does not answer like the WHMCS API ({error.message}): WHMCS_URL is WHMCS's root URL"
         return advice.get(error.cause, not_api)
-    if isinstance(error, WhmcsUnexpectedReply):
+
+    def unexpected_reply(self, error: WhmcsUnexpectedReply) -> str:
         return f"WHMCS answered GetCredits with something unexpected ({error.message})"
-    return f"WHMCS refused GetCredits: {error.message}"
+
+    def other(self, error: WhmcsError) -> str:
+        return f"WHMCS refused GetCredits: {error.message}"
+
+
+def explain_whmcs_failure(error: WhmcsError, settings: WhmcsSettings) -> str:
+    return error.explain(OperatorAdvice(settings))
 
 
 def settings_results() -> tuple[list[Result], SlackSettings | None, WhmcsSettings | None]:

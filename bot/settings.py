@@ -16,7 +16,6 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 API_PATH = "/includes/api.php"
-MAX_CLIENT_ID = 2_147_483_647
 LOOKUP_THREADS_PER_SLOT = 8
 MAX_LOOKUP_THREADS = 1024
 

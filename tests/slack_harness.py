@@ -14,10 +14,14 @@ from urllib.parse import urlencode
 import requests
 from slack_sdk.signature import SignatureVerifier
 
-from bot.metrics import Metrics
+from bot.app.bootstrap import build_services
+from bot.app.create import create_app
+from bot.serve.gate import WsgiApp
+from bot.serve.local_server import start_server
+from bot.serve.wsgi import WebApp
 from bot.settings import SlackSettings, WhmcsSettings
-from bot.slack_app import build_services, create_app, slack_client
-from bot.web import WebApp, WsgiApp, start_server
+from bot.slack.web_api import slack_client
+from bot.telemetry.metrics import Metrics
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack
 
 ALICE = "U0ALICE"

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot.blocks import OLDER_ACTION
-from bot.limits import SlidingWindowLimiter, over_limit_text
+from bot.core.blocks import OLDER_ACTION
+from bot.core.messages import over_limit_text
 from bot.settings import WhmcsSettings
+from bot.state.limits import SlidingWindowLimiter
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, client, entry
 from tests.slack_harness import ALICE, BOB, CHANNEL, MALLORY, BotUnderTest, buttons, running_bot

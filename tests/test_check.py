@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from bot import check
+from bot.core.errors import WhmcsUnavailable
 from bot.settings import WhmcsSettings, shown_url
-from bot.whmcs_replies import WhmcsUnavailable
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from bot.clients import ClientDetails
-from bot.commands import Invalid, parse_command
-from bot.credits import CreditEntry, CreditLog
-from bot.text_output import log_as_json, log_as_table
-from bot.views import CreditView
+from bot.core.clients import ClientDetails
+from bot.core.commands import Invalid, parse_command
+from bot.core.credits import CreditEntry, CreditLog
+from bot.core.text_output import log_as_json, log_as_table
+from bot.core.views import CreditView
 from tests.fakes.whmcs import (
     IDENTIFIER,
     SECRET,

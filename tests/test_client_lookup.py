@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.blocks import SHOW_ACTION, message_problems
+from bot.core.blocks import SHOW_ACTION
+from bot.core.slack_limits import message_problems
 from bot.settings import WhmcsSettings
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, Reply, client, entry

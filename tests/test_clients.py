@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.clients import PLAIN, Currency, client_details, client_matches, currencies, currency_for
-from bot.whmcs_replies import WhmcsUnexpectedReply
+from bot.core.clients import PLAIN, Currency, client_details, client_matches, currencies, currency_for
+from bot.core.errors import WhmcsUnexpectedReply
 from tests.fakes.whmcs import client
 
 

@@ -110,7 +110,7 @@ def test_runs_as_an_unprivileged_user_exposes_the_port_and_checks_health() -> No
     assert arguments("EXPOSE") == ["3000"]
     assert "PORT=3000" in arguments("ENV")[0]
     (healthcheck,) = arguments("HEALTHCHECK")
-    assert healthcheck.endswith('CMD ["python", "-m", "bot.healthcheck"]')
+    assert healthcheck.endswith('CMD ["python", "-m", "bot.serve.healthcheck"]')
 
 
 def test_python_version_is_the_one_heroku_and_the_type_checker_use() -> None:
@@ -122,7 +122,7 @@ def test_python_version_is_the_one_heroku_and_the_type_checker_use() -> None:
 
 def healthcheck(port: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.healthcheck"],
+        [sys.executable, "-m", "bot.serve.healthcheck"],
         env={**os.environ, "PORT": str(port)},
         cwd=ROOT,
         capture_output=True,

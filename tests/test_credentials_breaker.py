@@ -9,15 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.errors import ClientNotFound, WhmcsAuthError, WhmcsCredentialsPaused, WhmcsUnavailable
+from bot.core.whmcs_replies import reported_error
 from bot.settings import WhmcsSettings
-from bot.whmcs import CREDENTIALS_PAUSE_SECONDS, CredentialsBreaker, HttpTransport, WhmcsClient
-from bot.whmcs_replies import (
-    ClientNotFound,
-    WhmcsAuthError,
-    WhmcsCredentialsPaused,
-    WhmcsUnavailable,
-    reported_error,
-)
+from bot.whmcs.client import WhmcsClient
+from bot.whmcs.credentials import CREDENTIALS_PAUSE_SECONDS, CredentialsBreaker
+from bot.whmcs.transport import HttpTransport
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, Reply, credits_reply, entry, error

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.blocks import message_problems
+from bot.core.slack_limits import message_problems
 from bot.settings import WhmcsSettings
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, Reply, entry, error

@@ -11,12 +11,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.blocks import AdminLinks, credit_log_message, message_problems
-from bot.commands import ByEmail, ById, BySearch, Invalid, Lookup, ShowHelp, parse_command
-from bot.settings import MAX_CLIENT_ID
-from bot.views import CreditView
-from bot.whmcs import decode_reply
-from bot.whmcs_replies import WhmcsError, WhmcsUnavailable, WhmcsUnexpectedReply, credit_log
+from bot.core.blocks import AdminLinks, credit_log_message
+from bot.core.commands import MAX_CLIENT_ID, ByEmail, ById, BySearch, Invalid, Lookup, ShowHelp, parse_command
+from bot.core.errors import WhmcsError, WhmcsUnavailable, WhmcsUnexpectedReply
+from bot.core.slack_limits import message_problems
+from bot.core.views import CreditView
+from bot.core.whmcs_replies import credit_log
+from bot.whmcs.transport import decode_reply
 from tests.fakes.whmcs import credits_reply, flattened
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

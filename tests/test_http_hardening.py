@@ -21,7 +21,7 @@ import requests
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.web import EVENTS_PATH, MAX_BODY_BYTES
+from bot.serve.gate import EVENTS_PATH, MAX_BODY_BYTES
 from tests.fakes.slack import SIGNING_SECRET, TEAM_ID, FakeSlack
 from tests.fakes.whmcs import FakeWhmcs
 from tests.slack_harness import ALICE, CHANNEL, BotUnderTest, signed_headers

@@ -10,10 +10,10 @@ import pytest
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
-import bot.gunicorn_config
+import bot.serve.gunicorn_config
 from bot import settings as config
-from bot.logs import configure, event
 from bot.settings import ConfigurationError, SlackSettings
+from bot.telemetry.logs import configure, event
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs
 from tests.processes import procfile_web, serving_env, wait_healthy
@@ -124,7 +124,7 @@ def test_gunicorns_own_warnings_come_out_as_events(capsys: pytest.CaptureFixture
 
 def gunicorn_config() -> Config:
     config = Config()
-    for name, value in vars(bot.gunicorn_config).items():
+    for name, value in vars(bot.serve.gunicorn_config).items():
         if name in config.settings:
             config.set(name, value)
     return config

@@ -10,23 +10,22 @@ from decimal import Decimal
 
 import pytest
 
-from bot.blocks import (
+from bot.core.blocks import (
     EXPORT_ACTION,
-    MAX_FALLBACK_TEXT,
     NEWER_ACTION,
     OLDER_ACTION,
     SHARE_ACTION,
     AdminLinks,
     credit_log_message,
-    message_problems,
     summary_message,
 )
-from bot.clients import ClientDetails
-from bot.commands import Invalid, Lookup, parse_command
-from bot.credits import NO_FILTERS, CreditEntry, CreditLog, Filters
-from bot.csv_export import credit_log_csv, csv_filename, neutralise
+from bot.core.clients import ClientDetails
+from bot.core.commands import Invalid, Lookup, parse_command
+from bot.core.credits import NO_FILTERS, CreditEntry, CreditLog, Filters
+from bot.core.csv_export import credit_log_csv, csv_filename, neutralise
+from bot.core.slack_limits import MAX_FALLBACK_TEXT, message_problems
+from bot.core.views import CreditView, ViewRef
 from bot.settings import WhmcsSettings
-from bot.views import CreditView, ViewRef
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, client, entry
 from tests.slack_harness import CHANNEL, MALLORY, BotUnderTest, all_text, buttons, running_bot

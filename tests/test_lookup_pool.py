@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.lookup_pool import LookupPool
+from bot.app.lookup_pool import LookupPool
 
 
 def test_drain_waits_for_accepted_work_including_queued_work() -> None:
@@ -39,7 +39,7 @@ def test_drain_gives_up_after_its_timeout_and_says_how_much_is_left(caplog: pyte
     release = threading.Event()
     pool.submit(release.wait, 5)
     started = time.monotonic()
-    with caplog.at_level("INFO", logger="bot.lookup_pool"):
+    with caplog.at_level("INFO", logger="bot.app.lookup_pool"):
         assert pool.drain(timeout=0.3) == 1
     assert 0.3 <= time.monotonic() - started < 1
     release.set()

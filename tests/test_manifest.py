@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.commands import COMMAND
-from bot.web import EVENTS_PATH
+from bot.core.commands import COMMAND
+from bot.serve.gate import EVENTS_PATH
 from tests.processes import ROOT
 
 SCHEMA = ROOT.parent / "shared" / "slack-manifest-schema" / "manifest.schema.1.0.0.json"

@@ -15,9 +15,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.blocks import EXPORT_ACTION, SHARE_ACTION
-from bot.logs import LIBRARY_FLOORS, JsonFormatter, configure
+from bot.core.blocks import EXPORT_ACTION, SHARE_ACTION
 from bot.settings import WhmcsSettings
+from bot.telemetry.logs import LIBRARY_FLOORS, JsonFormatter, configure
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.whmcs import ACCESS_KEY, IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error
 from tests.slack_harness import BOB, MALLORY, BotUnderTest, buttons, running_bot

@@ -12,7 +12,9 @@ import pytest
 import redis
 
 from bot.settings import WhmcsSettings
-from bot.shared_state import RedisRateLimiter, RedisSingleFlight, RedisStore
+from bot.state.limits import RedisRateLimiter
+from bot.state.redis_store import RedisStore
+from bot.state.single_flight import RedisSingleFlight
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, client, entry
 from tests.processes import free_port, procfile_web, serving_env, wait_healthy

@@ -9,11 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.credits import CreditLog
+from bot.core.credits import CreditLog
+from bot.core.errors import ClientNotFound, WhmcsUnavailable
 from bot.settings import WhmcsSettings
-from bot.single_flight import SingleFlight
-from bot.whmcs import HttpTransport, WhmcsClient
-from bot.whmcs_replies import ClientNotFound, WhmcsUnavailable
+from bot.state.single_flight import SingleFlight
+from bot.whmcs.client import WhmcsClient
+from bot.whmcs.transport import HttpTransport
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, Reply, entry
 from tests.slack_harness import ALICE, running_bot

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.access import MEMBERSHIP_FALLBACK_SECONDS
 from bot.settings import WhmcsSettings
-from bot.slack_app import SLACK_LONGEST_RETRY_AFTER, retry_after_seconds
+from bot.slack.membership import MEMBERSHIP_FALLBACK_SECONDS
+from bot.slack.web_api import SLACK_LONGEST_RETRY_AFTER, retry_after_seconds
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack import HANG_UP, FakeSlack, MethodAnswer
 from tests.fakes.whmcs import FakeWhmcs, entry

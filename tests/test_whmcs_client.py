@@ -9,9 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.settings import WhmcsSettings
-from bot.whmcs import HttpTransport, WhmcsClient, connection_failure
-from bot.whmcs_replies import (
+from bot.core.errors import (
     ClientNotFound,
     WhmcsAuthError,
     WhmcsError,
@@ -19,6 +17,9 @@ from bot.whmcs_replies import (
     WhmcsPermissionError,
     WhmcsUnavailable,
 )
+from bot.settings import WhmcsSettings
+from bot.whmcs.client import WhmcsClient
+from bot.whmcs.transport import HttpTransport, connection_failure
 from tests.fakes.whmcs import ACCESS_KEY, IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error
 from tests.processes import free_port
 

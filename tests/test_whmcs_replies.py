@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.whmcs_replies import (
+from bot.core.errors import (
     ClientNotFound,
     WhmcsAuthError,
     WhmcsCredentialsPaused,
@@ -19,9 +19,9 @@ from bot.whmcs_replies import (
     WhmcsPermissionError,
     WhmcsUnavailable,
     WhmcsUnexpectedReply,
-    credit_log,
     error_kind,
 )
+from bot.core.whmcs_replies import credit_log
 from tests.fakes.whmcs import credits_reply, entry, flattened
 
 PAUSE_ENDS = datetime(2026, 1, 1, tzinfo=UTC)

@@ -3,7 +3,7 @@
 It acknowledges in the request thread (`process_before_response=True`), Bolt's shortest path from a
 request to its 200, so no Bolt app on the same server acknowledges faster. It never answers.
 
-    gunicorn --config python:bot.gunicorn_config "benchmarks.baselines.bare_app:create_application()"
+    gunicorn --config python:bot.serve.gunicorn_config "benchmarks.baselines.bare_app:create_application()"
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import os
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.web import WebApp, WsgiApp
+from bot.serve.gate import WsgiApp
+from bot.serve.wsgi import WebApp
 
 
 def create_app() -> App:

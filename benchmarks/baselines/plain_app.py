@@ -5,7 +5,7 @@ thread for the whole WHMCS call and the reply, so slow WHMCS answers hold up the
 behind them. It does less than credits-bot (no access rules, no rate limit, no client details, no Block Kit),
 which flatters it in the comparison.
 
-    gunicorn --config python:bot.gunicorn_config "benchmarks.baselines.plain_app:create_application()"
+    gunicorn --config python:bot.serve.gunicorn_config "benchmarks.baselines.plain_app:create_application()"
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import requests
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.web import WebApp, WsgiApp
+from bot.serve.gate import WsgiApp
+from bot.serve.wsgi import WebApp
 
 WHMCS_TIMEOUT_SECONDS = 10
 SHOWN_ENTRIES = 20

@@ -1,0 +1,119 @@
+"""Builds the Bolt app from settings and services; nothing here runs at import time."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot import settings as config
+from bot.app.create import create_app
+from bot.app.lookup_pool import LookupPool
+from bot.app.lookups import Lookups
+from bot.app.services import Services
+from bot.core.access import AccessPolicy
+from bot.core.blocks import AdminLinks
+from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings
+from bot.slack.membership import GroupMembership
+from bot.slack.responses import ResponseUrlPoster
+from bot.slack.web_api import audit_poster, slack_client
+from bot.state.selection import shared_state
+from bot.telemetry.audit import Auditor, configure_audit_log
+from bot.telemetry.logs import configure
+from bot.telemetry.metrics import Metrics
+from bot.whmcs.client import WhmcsClient
+from bot.whmcs.credentials import CredentialsBreaker
+from bot.whmcs.demo import DEMO_SETTINGS, demo_transport
+from bot.whmcs.transport import HttpTransport, Transport
+
+logger = logging.getLogger(__name__)
+
+
+def build_services(
+    slack: SlackSettings,
+    whmcs: WhmcsSettings | None,
+    client: WebClient,
+    metrics: Metrics,
+    clock: Callable[[], float] = time.time,
+) -> Services:
+    """`whmcs=None` answers from the bundled demo data. `clock` times the WHMCS credentials pause and the
+    membership cache (wall time: with Redis, processes compare each other's timestamps).
+
+    Side calls (client details next to the credit log, audit channel posts) get their own pool of the same
+    size as the lookup pool, so a lookup never waits for a thread that another lookup holds.
+    """
+
+    def group_members(group: str) -> frozenset[str]:
+        response = client.usergroups_users_list(usergroup=group)
+        return frozenset(response.get("users") or ())
+
+    whmcs_settings = whmcs or DEMO_SETTINGS
+    transport: Transport = demo_transport
+    if whmcs is not None:
+        http = HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
+        transport = CredentialsBreaker(http, clock=clock)
+    side_calls = ThreadPoolExecutor(slack.lookup_threads, thread_name_prefix="whmcs-side")
+    shared = shared_state(slack, whmcs_settings.whmcs_timeout)
+    whmcs_client = WhmcsClient(transport, observe=metrics.whmcs_call, flights=shared.flights)
+    return Services(
+        lookups=Lookups(whmcs_client, side_calls, shared.store),
+        policy=AccessPolicy(
+            users=frozenset(slack.credits_allowed_users),
+            groups=tuple(slack.credits_allowed_usergroups),
+            channels=frozenset(slack.credits_allowed_channels),
+        ),
+        membership=GroupMembership(group_members, shared.store, clock=clock),
+        links=AdminLinks(whmcs_settings.admin_base),
+        whmcs_timeout=whmcs_settings.whmcs_timeout,
+        allow_share=slack.credits_allow_share,
+        answer=ResponseUrlPoster(slack.bot_concurrency),
+        audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
+        limiter=shared.limiter,
+        slack=client,
+        metrics=metrics,
+    )
+
+
+@dataclass(frozen=True)
+class ServedApp:
+    settings: SlackSettings
+    app: App
+    metrics: Metrics
+    pool: LookupPool
+
+    @property
+    def exposed_metrics(self) -> Metrics | None:
+        """What `/metrics` serves: nothing unless METRICS_ENABLED."""
+        return self.metrics if self.settings.metrics_enabled else None
+
+
+def start_app(demo: bool, *, socket_mode: bool) -> ServedApp:
+    """What the HTTP server and Socket Mode both start with: settings, logging, app, in that order.
+
+    A configuration error ends the process with one line and exit status 2, before any port is bound or
+    connection opened. `demo` answers from the bundled sample data, without WHMCS settings.
+    """
+    try:
+        slack = config.load(SlackSettings)
+        if socket_mode:
+            slack.app_token()
+        else:
+            slack.signing_secret()
+        slack.require_allow_rule()
+        whmcs = None if demo else config.load(WhmcsSettings)
+    except ConfigurationError as error:
+        config.exit_with(error)
+    secrets = [*slack.secret_values(), *(whmcs.secret_values() if whmcs else [])]
+    configure(slack.log_level, json_lines=slack.log_json, secrets=secrets)
+    configure_audit_log()
+    client = slack_client(slack)
+    metrics = Metrics()
+    pool = LookupPool(slack.lookup_threads)
+    services = build_services(slack, whmcs, client, metrics)
+    app = create_app(slack, services, socket_mode=socket_mode, pool=pool)
+    return ServedApp(slack, app, metrics, pool)

@@ -1,0 +1,159 @@
+"""The buttons under an answer: show a client's credits, page, export CSV privately, share a summary.
+
+Every press is acknowledged at once and checked again for the person who pressed it, so a forwarded or
+forged button gets nothing. The button's value is the whole state (`ViewRef`), so any process serves it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError
+
+from bot.app.listeners.work import Answer, Work, access, denial, finish, guarded, over_limit, reply
+from bot.app.services import Services
+from bot.core.blocks import (
+    EXPORT_ACTION,
+    NEWER_ACTION,
+    OLDER_ACTION,
+    SHARE_ACTION,
+    SHOW_ACTION,
+    credit_log_message,
+    notice,
+    summary_message,
+)
+from bot.core.csv_export import credit_log_csv, csv_filename
+from bot.core.messages import STALE_BUTTON
+from bot.core.outcomes import Outcome
+from bot.core.views import ViewRef
+from bot.telemetry.logs import event
+
+logger = logging.getLogger("credits.command")
+
+
+def show(services: Services, work: Work, ref: ViewRef) -> Answer:
+    view = services.lookups.credit_view(ref.client_id, ref.filters, ref.offset)
+    work.answered_with(view)
+    work.offset = ref.offset
+    return credit_log_message(view, services.links, allow_share=services.allow_share), Outcome.OK
+
+
+def export_csv(services: Services, work: Work, ref: ViewRef) -> Answer:
+    """The whole (filtered) log as a file in a direct message to the person who pressed: never the channel."""
+    view = services.lookups.credit_view(ref.client_id, ref.filters)
+    shown = view.shown
+    work.answered_with(view)
+    try:
+        dm = services.slack.conversations_open(users=work.user_id)["channel"]["id"]
+        services.slack.files_upload_v2(
+            channel=dm,
+            content=credit_log_csv(shown),
+            filename=csv_filename(shown, ref.filters),
+            title=f"Credit log of client #{ref.client_id}",
+            initial_comment=(
+                f"Credit log of client #{ref.client_id}: {shown.count:,} entries{ref.filters.label}."
+            ),
+        )
+    except SlackApiError as error:
+        event(
+            logger,
+            "export_failed",
+            logging.WARNING,
+            request_id=work.request_id,
+            error=error.response.get("error"),
+        )
+        failed = notice("I couldn't send you the CSV in a direct message; try again shortly.")
+        return failed, Outcome.EXPORT_FAILED
+    sent = f"Sent you the CSV of client #{ref.client_id} ({shown.count:,} entries) in a direct message."
+    return notice(sent), Outcome.EXPORTED
+
+
+def share(services: Services, work: Work, ref: ViewRef) -> Answer:
+    """Post the summary (no entries) to the channel, on purpose, naming who shared it."""
+    if not services.allow_share:
+        return notice("Sharing is turned off for this workspace."), Outcome.DENIED
+    view = services.lookups.credit_view(ref.client_id, ref.filters)
+    work.answered_with(view)
+    try:
+        services.slack.chat_postMessage(
+            channel=work.channel_id, **summary_message(view, services.links, work.user_id)
+        )
+    except SlackApiError as error:
+        code = error.response.get("error")
+        event(logger, "share_failed", logging.WARNING, request_id=work.request_id, error=code)
+        hint = (
+            " Invite me with `/invite @credits` first."
+            if code in ("not_in_channel", "channel_not_found")
+            else ""
+        )
+        return notice(f"I can't post in this channel.{hint}"), Outcome.SHARE_FAILED
+    return notice("Shared the summary in this channel."), Outcome.SHARED
+
+
+@dataclass(frozen=True)
+class Button:
+    """What a button does, and whether its answer replaces the message it was pressed on (a page does; the
+    export and share notes leave the answer in place)."""
+
+    action_id: str | re.Pattern[str]
+    handle: Callable[[Services, Work, ViewRef], Answer]
+    replaces_answer: bool
+
+
+BUTTONS = (
+    Button(re.compile(rf"^{SHOW_ACTION}_\d+$"), show, replaces_answer=True),
+    Button(NEWER_ACTION, show, replaces_answer=True),
+    Button(OLDER_ACTION, show, replaces_answer=True),
+    Button(EXPORT_ACTION, export_csv, replaces_answer=False),
+    Button(SHARE_ACTION, share, replaces_answer=False),
+)
+
+
+def press(services: Services, button: Button, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """The lazy part of a press: who pressed, whether they may, what the button's value asks for."""
+    work = Work.of_action(body, action)
+    with services.metrics.lookup_in_flight():
+        outcome = run(services, button, work, action)
+    finish(services, work, outcome)
+
+
+def run(services: Services, button: Button, work: Work, action: dict[str, Any]) -> Outcome:
+    decision = access(services, work, may_ask_slack=True)
+    if not decision.allowed:
+        reply(services, denial(services, decision), work, replace=False)
+        return Outcome.DENIED
+    ref = ViewRef.decode(action.get("value"))
+    if ref is None:
+        reply(services, notice(STALE_BUTTON), work, replace=False)
+        return Outcome.INVALID
+    refusal = over_limit(services, work)
+    if refusal is not None:
+        reply(services, refusal, work, replace=False)
+        return Outcome.RATE_LIMITED
+    work.client_id = ref.client_id
+    message, outcome = guarded(services, work, lambda: button.handle(services, work, ref))
+    reply(services, message, work, replace=button.replaces_answer)
+    return outcome
+
+
+def acknowledge(ack: Ack) -> None:
+    ack()
+
+
+def register(app: App, services: Services) -> None:
+    for button in BUTTONS:
+        app.action(button.action_id)(ack=acknowledge, lazy=[presser(services, button)])
+
+
+def presser(services: Services, button: Button) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    """The lazy listener of one button, with the arguments Bolt injects by name."""
+
+    def pressed(body: dict[str, Any], action: dict[str, Any]) -> None:
+        press(services, button, body, action)
+
+    return pressed

@@ -1,0 +1,214 @@
+"""What every entry point shares: who asked, access and rate checks, turning failures into one sentence,
+replying, and the one operator log line and audit record per request.
+
+Each Slack request is acknowledged at once and worked on in a lazy listener; this module is the part of
+that work that does not depend on which button or command started it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.app.services import Services
+from bot.core.access import Decision, Verdict, check_access
+from bot.core.blocks import Message, notice
+from bot.core.errors import WhmcsError
+from bot.core.messages import denial_text, failure_text, over_limit_text, unexpected_text
+from bot.core.outcomes import Outcome
+from bot.core.slack_limits import message_problems
+from bot.core.views import CreditView
+from bot.slack.responses import ResponseUrlError
+from bot.telemetry.logs import event
+
+logger = logging.getLogger("credits.command")
+
+
+@dataclass
+class Work:
+    """One request: who asked what, where, its reference, when it started, and what its records will say."""
+
+    kind: str
+    user_id: str
+    channel_id: str
+    team_id: str | None = None
+    user_name: str | None = None
+    asked: str | None = None
+    response_url: str = ""
+    request_id: str = field(default_factory=lambda: secrets.token_hex(6))
+    started: float = field(default_factory=time.monotonic)
+    client_id: int | None = None
+    client_name: str | None = None
+    entries: int | None = None
+    offset: int | None = None
+    whmcs_ms: int | None = None
+
+    def answered_with(self, view: CreditView) -> None:
+        """What the records say about the answer: which client, who they are, how many entries were shown."""
+        self.client_id = view.client_id
+        self.entries = view.shown.count
+        if view.details is not None:
+            self.client_name = view.details.name
+
+    def log_fields(self) -> dict[str, Any]:
+        """The answer's fields for the operator line, those that are known."""
+        known = {
+            "client": self.client_id,
+            "entries": self.entries,
+            "client_name": self.client_name,
+            "offset": self.offset,
+            "whmcs_ms": self.whmcs_ms,
+        }
+        return {name: value for name, value in known.items() if value is not None}
+
+    @classmethod
+    def of_command(cls, command: dict[str, Any]) -> Work:
+        return cls(
+            "command",
+            command.get("user_id", ""),
+            command.get("channel_id", ""),
+            command.get("team_id"),
+            command.get("user_name"),
+            (command.get("text") or "")[:200],
+            command.get("response_url", ""),
+        )
+
+    @classmethod
+    def of_action(cls, body: dict[str, Any], action: dict[str, Any]) -> Work:
+        user = body.get("user") or {}
+        return cls(
+            "button",
+            user.get("id", ""),
+            (body.get("channel") or {}).get("id", ""),
+            (body.get("team") or {}).get("id") or user.get("team_id"),
+            user.get("username") or user.get("name"),
+            f"{action.get('action_id', '')} {action.get('value', '')}"[:200],
+            body.get("response_url", ""),
+        )
+
+
+def access(services: Services, work: Work, *, may_ask_slack: bool) -> Decision:
+    decision = check_access(
+        services.policy, services.membership, work.user_id, work.channel_id, may_ask_slack=may_ask_slack
+    )
+    if not decision.allowed and decision.verdict is not Verdict.ASK_SLACK:
+        event(
+            logger,
+            "access_denied",
+            logging.WARNING,
+            request_id=work.request_id,
+            user=work.user_id,
+            channel=work.channel_id,
+            reason=decision.verdict.value,
+        )
+    return decision
+
+
+def denial(services: Services, decision: Decision) -> Message:
+    return notice(denial_text(decision.verdict, services.policy))
+
+
+def over_limit(services: Services, work: Work) -> Message | None:
+    """Counts one lookup against the person's limit; the refusal to send when they are over it."""
+    verdict = services.limiter.acquire(work.user_id)
+    if verdict.allowed:
+        return None
+    event(
+        logger,
+        "rate_limited",
+        logging.WARNING,
+        request_id=work.request_id,
+        user=work.user_id,
+        retry_after_s=round(verdict.retry_after),
+    )
+    return notice(over_limit_text(services.limiter.limit, verdict.retry_after))
+
+
+Answer = tuple[Message, Outcome]
+"""What a step gives back: the message for the person and how the request ended."""
+
+
+def guarded(services: Services, work: Work, produce: Callable[[], Answer]) -> Answer:
+    """Run WHMCS work; any failure becomes one sentence for the person and one log line for the operator."""
+    whmcs_started = time.monotonic()
+    try:
+        return produce()
+    except WhmcsError as error:
+        event(
+            logger,
+            "whmcs_failed",
+            logging.WARNING,
+            request_id=work.request_id,
+            kind=type(error).__name__,
+            detail=error.message[:200],
+        )
+        return notice(failure_text(error, services.whmcs_timeout)), error.outcome
+    except Exception as error:  # the person gets a reference; the operator a one-line cause
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        event(
+            logger,
+            "unexpected_error",
+            logging.ERROR,
+            request_id=work.request_id,
+            kind=type(error).__name__,
+            at=f"{where.filename}:{where.lineno}",
+        )
+        return notice(unexpected_text(work.request_id)), Outcome.ERROR
+    finally:
+        work.whmcs_ms = round((time.monotonic() - whmcs_started) * 1000)
+
+
+def reply(services: Services, message: Message, work: Work, *, replace: bool = True) -> None:
+    """Answer through the request's response_url; a message Slack would refuse is logged and simplified."""
+    problems = message_problems(message)
+    if problems:
+        event(
+            logger,
+            "message_over_limits",
+            logging.ERROR,
+            request_id=work.request_id,
+            problems="; ".join(problems),
+        )
+        message = notice(message["text"])
+    try:
+        services.answer(
+            work.response_url, {**message, "response_type": "ephemeral", "replace_original": replace}
+        )
+    except ResponseUrlError as error:  # Slack unreachable or the response_url used up: nobody left to tell
+        event(logger, "respond_failed", logging.WARNING, request_id=work.request_id, reason=str(error))
+
+
+def finish(services: Services, work: Work, outcome: Outcome) -> None:
+    """The one operator line, the one audit record and the metrics count per command or button press."""
+    services.metrics.command(outcome)
+    event(
+        logger,
+        work.kind,
+        request_id=work.request_id,
+        user=work.user_id,
+        channel=work.channel_id,
+        outcome=outcome.value,
+        total_ms=round((time.monotonic() - work.started) * 1000),
+        **work.log_fields(),
+    )
+    services.audit.record(
+        {
+            "request_id": work.request_id,
+            "kind": work.kind,
+            "team_id": work.team_id,
+            "user_id": work.user_id,
+            "user_name": work.user_name,
+            "channel_id": work.channel_id,
+            "asked": work.asked,
+            "outcome": outcome.value,
+            "client_id": work.client_id,
+            "client_name": work.client_name,
+            "entries": work.entries,
+            "whmcs_ms": work.whmcs_ms,
+        }
+    )

@@ -1,0 +1,128 @@
+"""Turning a request into what the answer shows: resolve the client, fetch its log and details at once.
+
+This is the edge that sequences WHMCS calls; every decision about what the replies mean stays in the pure
+modules. The listeners (slash command and buttons) and the CLI all come through here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import asdict, dataclass
+
+from bot.core.clients import ClientDetails, ClientMatch, Currency, currency_for
+from bot.core.commands import SEARCH_LIMIT, ByEmail, ById, BySearch, ClientQuery
+from bot.core.credits import NO_FILTERS, Filters
+from bot.core.errors import ClientNotFound, WhmcsError, WhmcsPermissionError
+from bot.core.ports import Store
+from bot.core.views import CreditView
+from bot.state.memory import MemoryStore
+from bot.telemetry.logs import event
+from bot.whmcs.client import WhmcsClient
+
+logger = logging.getLogger(__name__)
+CURRENCIES_TTL_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A search matched several clients (or none): the person picks one."""
+
+    query: str
+    matches: list[ClientMatch]
+    total: int
+
+
+class CurrencyCache:
+    """GetCurrencies rarely changes: asked at most once an hour (per Redis, or per process).
+
+    A failure is not kept, so the next lookup asks again. Lookups that miss the cache at the same moment
+    share one GetCurrencies call (WhmcsClient coalesces identical calls in flight), and its failure too.
+    """
+
+    def __init__(self, fetch: Callable[[], dict[int, Currency]], store: Store | None = None) -> None:
+        self._fetch = fetch
+        self._store: Store = store if store is not None else MemoryStore()
+
+    def get(self) -> dict[int, Currency]:
+        cached = self._store.get("currencies")
+        if isinstance(cached, list):
+            return {int(item["id"]): Currency(**item) for item in cached}
+        fresh = self._fetch()
+        kept = [asdict(currency) for currency in fresh.values()]
+        self._store.put("currencies", kept, CURRENCIES_TTL_SECONDS)
+        return fresh
+
+
+def missing_permission_note(error: WhmcsPermissionError, what: str) -> str:
+    return (
+        f"The bot's WHMCS API role does not allow `{error.action}`, so {what}; "
+        "a WHMCS administrator can add it to the role."
+    )
+
+
+class Lookups:
+    def __init__(self, whmcs: WhmcsClient, side_calls: Executor, store: Store | None = None) -> None:
+        self.whmcs = whmcs
+        self._side_calls = side_calls
+        self._currencies = CurrencyCache(whmcs.get_currencies, store)
+
+    def resolve(self, query: ClientQuery) -> int | ClientDetails | Choices:
+        """The client a query names: an id, the details found by email, or the choices of a search."""
+        if isinstance(query, ById):
+            return query.client_id
+        if isinstance(query, ByEmail):
+            return self.whmcs.get_client_by_email(query.email)
+        assert isinstance(query, BySearch)
+        matches, total = self.whmcs.search_clients(query.text, SEARCH_LIMIT)
+        if len(matches) == 1 and total == 1:
+            return matches[0].id
+        return Choices(query.text, matches, total)
+
+    def credit_view(
+        self, client: int | ClientDetails, filters: Filters = NO_FILTERS, offset: int = 0
+    ) -> CreditView:
+        """GetCredits and GetClientsDetails at the same time; missing details only add a note."""
+        details: ClientDetails | None = None
+        details_call: Future[ClientDetails] | None = None
+        if isinstance(client, int):
+            client_id = client
+            details_call = self._side_calls.submit(self.whmcs.get_client, client_id)
+        else:
+            client_id, details = client.id, client
+        log = self.whmcs.get_credits(client_id)
+        notes: list[str] = []
+        if details_call is not None:
+            try:
+                details = details_call.result()
+            except WhmcsPermissionError as error:
+                notes.append(missing_permission_note(error, "the client's name and balance are not shown"))
+            except ClientNotFound:
+                pass  # the log came back, so only who the client is stays unshown
+            except WhmcsError as error:
+                event(
+                    logger,
+                    "client_details_failed",
+                    logging.WARNING,
+                    client=client_id,
+                    kind=type(error).__name__,
+                )
+                notes.append("The client's name and balance could not be loaded from WHMCS just now.")
+        currency = currency_for(details, self._known_currencies(details, notes))
+        return CreditView(
+            log=log, filters=filters, offset=offset, details=details, currency=currency, notes=tuple(notes)
+        )
+
+    def _known_currencies(
+        self, details: ClientDetails | None, notes: list[str]
+    ) -> dict[int, Currency] | None:
+        if details is None or details.currency_id is None:
+            return None
+        try:
+            return self._currencies.get()
+        except WhmcsPermissionError as error:
+            notes.append(missing_permission_note(error, "amounts use the currency code without its format"))
+        except WhmcsError:
+            notes.append("The currency's format could not be loaded; amounts use the currency code.")
+        return None

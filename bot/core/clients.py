@@ -1,0 +1,145 @@
+"""Pure models of who a client is and how their money is written, parsed from WHMCS replies.
+
+GetClientsDetails repeats the client's fields at the top level and under `client`; GetClients lists
+matches under `clients.client` (the key is missing or "" when nothing matches); GetCurrencies lists
+`currencies.currency`. Ids may be integers or strings; text is stored HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from bot.core.errors import WhmcsUnexpectedReply
+from bot.core.whmcs_replies import as_decimal, as_int, as_objects, as_text, optional
+
+_SEPARATORS = {1: ("", "."), 2: (",", "."), 3: (".", ","), 4: (",", "")}
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    """WHMCS's currency settings: `format` 1 = 1234.56, 2 = 1,234.56, 3 = 1.234,56, 4 = 1,234."""
+
+    id: int = 0
+    code: str = ""
+    prefix: str = ""
+    suffix: str = ""
+    format: int = 1
+
+    def money(self, amount: Decimal, *, signed: bool = False) -> str:
+        """As WHMCS shows it, sign first: `-$10.00 USD`; `signed` adds `+` to positive amounts."""
+        thousands, decimal_mark = _SEPARATORS.get(self.format, _SEPARATORS[1])
+        places = Decimal("1") if self.format == 4 else Decimal("0.01")
+        rounded = amount.quantize(places, rounding=ROUND_HALF_UP)
+        whole, _, fraction = f"{abs(rounded):f}".partition(".")
+        grouped = f"{int(whole):,}".replace(",", thousands)
+        number = f"{grouped}{decimal_mark}{fraction}" if fraction else grouped
+        sign = "-" if rounded < 0 else ("+" if signed and rounded > 0 else "")
+        return f"{sign}{self.prefix}{number}{self.suffix}"
+
+
+PLAIN = Currency()
+
+
+@dataclass(frozen=True, slots=True)
+class ClientMatch:
+    """A client as a GetClients search lists them."""
+
+    id: int
+    firstname: str
+    lastname: str
+    companyname: str
+    email: str
+    status: str
+
+    @property
+    def person(self) -> str:
+        return " ".join(part for part in (self.firstname, self.lastname) if part)
+
+    @property
+    def name(self) -> str:
+        return self.person or self.email
+
+
+@dataclass(frozen=True, slots=True)
+class ClientDetails(ClientMatch):
+    """A client as GetClientsDetails describes them: a match plus their balance and currency."""
+
+    credit: Decimal | None
+    currency_id: int | None
+    currency_code: str
+
+    @property
+    def name(self) -> str:
+        """`Jane Doe (Acme Ltd)`, or whichever parts exist."""
+        if self.person and self.companyname:
+            return f"{self.person} ({self.companyname})"
+        return self.person or self.companyname or self.email or f"Client #{self.id}"
+
+
+def client_details(body: dict[str, Any], fallback_id: int | None = None) -> ClientDetails:
+    nested = body.get("client")
+    fields: dict[str, Any] = nested if isinstance(nested, dict) else body
+    raw_id = next(
+        (fields.get(key) for key in ("id", "userid", "client_id") if fields.get(key) not in (None, "")),
+        body.get("userid", fallback_id),
+    )
+    if raw_id is None:
+        raise WhmcsUnexpectedReply("GetClientsDetails answered without a client id")
+    currency = fields.get("currency", body.get("currency"))
+    return ClientDetails(
+        id=as_int(raw_id, "client id"),
+        firstname=as_text(fields.get("firstname")),
+        lastname=as_text(fields.get("lastname")),
+        companyname=as_text(fields.get("companyname")),
+        email=as_text(fields.get("email")),
+        status=as_text(fields.get("status")),
+        credit=optional(fields.get("credit", body.get("credit")), as_decimal, "credit balance"),
+        currency_id=optional(currency, as_int, "currency"),
+        currency_code=as_text(fields.get("currency_code", body.get("currency_code"))),
+    )
+
+
+def client_matches(body: dict[str, Any]) -> tuple[list[ClientMatch], int]:
+    """The matches of a GetClients search and how many there are in all (WHMCS returns at most limitnum)."""
+    matches = []
+    for position, raw in as_objects(body.get("clients"), "client", "client match"):
+        matches.append(
+            ClientMatch(
+                id=as_int(raw.get("id"), f"client match {position} id"),
+                firstname=as_text(raw.get("firstname")),
+                lastname=as_text(raw.get("lastname")),
+                companyname=as_text(raw.get("companyname")),
+                email=as_text(raw.get("email")),
+                status=as_text(raw.get("status")),
+            )
+        )
+    total = optional(body.get("totalresults"), as_int, "totalresults") or 0
+    return matches, max(len(matches), total)
+
+
+def currencies(body: dict[str, Any]) -> dict[int, Currency]:
+    found: dict[int, Currency] = {}
+    for position, raw in as_objects(body.get("currencies"), "currency", "currency"):
+        currency_id = as_int(raw.get("id"), f"currency {position} id")
+        number_format = optional(raw.get("format"), as_int, "currency format")
+        found[currency_id] = Currency(
+            id=currency_id,
+            code=as_text(raw.get("code")),
+            prefix=as_text(raw.get("prefix")),
+            suffix=as_text(raw.get("suffix")),
+            format=1 if number_format is None else number_format,
+        )
+    return found
+
+
+def currency_for(details: ClientDetails | None, known: dict[int, Currency] | None) -> Currency:
+    """The client's currency from GetCurrencies; failing that its code alone; failing that plain numbers."""
+    if details is None:
+        return PLAIN
+    if known and details.currency_id in known:
+        return known[details.currency_id]
+    if details.currency_code:
+        return Currency(code=details.currency_code, suffix=f" {details.currency_code}", format=1)
+    return PLAIN

@@ -1,0 +1,27 @@
+"""How a request ended: the one vocabulary of the operator log, the audit trail and the metrics."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    CHOICES = "choices"
+    HELP = "help"
+    INVALID = "invalid"
+    DENIED = "denied"
+    RATE_LIMITED = "rate_limited"
+    NOT_FOUND = "not_found"
+    WHMCS_AUTH = "whmcs_auth"
+    WHMCS_UNAVAILABLE = "whmcs_unavailable"
+    WHMCS_ERROR = "whmcs_error"
+    ERROR = "error"
+    EXPORTED = "exported"
+    EXPORT_FAILED = "export_failed"
+    SHARED = "shared"
+    SHARE_FAILED = "share_failed"
+
+
+LOOKED_UP = frozenset({Outcome.OK, Outcome.EXPORTED, Outcome.SHARED})
+"""The outcomes in which a person saw a client's billing data."""

@@ -1,1 +1,0 @@
-"""One module per Slack entry point; each exposes `register(app, services)`."""

@@ -1,0 +1,94 @@
+"""`python -m bot socket`: the same app over Socket Mode, for servers Slack cannot reach.
+
+The bot opens a WebSocket to Slack with the app-level token (SLACK_APP_TOKEN) and commands arrive over it:
+no public URL, no inbound port. The app, its listeners, its limits and its lookup pool are the ones the HTTP
+server uses. When PORT is set, `/healthz` (and `/metrics` when enabled) are served there, and `/healthz`
+answers 503 while the socket is not connected.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+from wsgiref.simple_server import WSGIServer
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError
+
+from bot import settings as config
+from bot.app.bootstrap import start_app
+from bot.serve.gate import WsgiApp
+from bot.serve.gunicorn_config import DRAIN_MARGIN_SECONDS, graceful_timeout
+from bot.serve.gunicorn_config import threads as REQUEST_THREADS
+from bot.serve.local_server import start_server
+from bot.serve.wsgi import status_app
+from bot.settings import ConfigurationError
+from bot.slack.token_errors import TOKEN_ERRORS
+from bot.telemetry.logs import event
+
+logger = logging.getLogger("credits.socket")
+FIRST_RETRY_SECONDS = 0.5
+MAX_RETRY_SECONDS = 30.0
+
+
+def connect(handler: SocketModeHandler, stop: threading.Event) -> bool:
+    """Connect, retrying with backoff while Slack is unreachable; False if stopped first.
+
+    A token Slack refuses is a configuration error: one line and exit status 2, not an endless retry.
+    """
+    delay = FIRST_RETRY_SECONDS
+    while not stop.is_set():
+        try:
+            handler.client.connect()
+            event(logger, "socket_connected")
+            return True
+        except SlackApiError as error:
+            code = str(error.response.get("error", ""))
+            if code in TOKEN_ERRORS:
+                raise ConfigurationError(f"Slack refused SLACK_APP_TOKEN ({code})") from None
+            event(logger, "socket_connect_failed", logging.WARNING, reason=code, retry_s=delay)
+        except Exception as error:  # unreachable, DNS, TLS: the same to us, wait and try again
+            event(
+                logger, "socket_connect_failed", logging.WARNING, reason=type(error).__name__, retry_s=delay
+            )
+        stop.wait(delay)
+        delay = min(delay * 2, MAX_RETRY_SECONDS)
+    return False
+
+
+def serve_status(routes: WsgiApp, port: int) -> WSGIServer:
+    try:
+        return start_server(routes, "0.0.0.0", port)
+    except OSError as error:
+        raise ConfigurationError(f"cannot serve /healthz on PORT {port}: {error.strerror}") from None
+
+
+def run(demo: bool) -> int:
+    served = start_app(demo, socket_mode=True)
+    handler = SocketModeHandler(served.app, served.settings.app_token(), concurrency=REQUEST_THREADS)
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    status = None
+    try:
+        if "port" in served.settings.model_fields_set:
+            routes = status_app(handler.client.is_connected, served.exposed_metrics)
+            status = serve_status(routes, served.settings.port)
+        if connect(handler, stop):
+            stop.wait()
+    except ConfigurationError as error:
+        config.exit_with(error)
+    finally:
+        handler.client.close()
+        served.pool.drain(graceful_timeout - DRAIN_MARGIN_SECONDS)
+        if status is not None:
+            status.shutdown()
+    event(logger, "socket_stopped")
+    return 0

@@ -1,0 +1,123 @@
+"""The WSGI application gunicorn serves: `POST /slack/events` to Bolt, `GET /healthz` for the platform, and
+`GET /metrics` for Prometheus when METRICS_ENABLED. Socket Mode serves the same status routes on $PORT.
+
+Everything before Bolt is a gate that turns a request Bolt could not read into a 4xx: Bolt parses the body
+before it checks the signature, so a body it cannot parse (not UTF-8, `{` that is not JSON, a `payload` of
+the wrong shape) or a timestamp header that is not a number would otherwise be a 500 and a traceback, for
+anyone who can reach the URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
+from prometheus_client import make_wsgi_app
+from slack_bolt import App, BoltResponse
+
+from bot.app.bootstrap import start_app
+from bot.app.lookup_pool import LookupPool
+from bot.core.numbers import whole_number
+from bot.serve.gate import (
+    EVENTS_PATH,
+    FORM,
+    MAX_BODY_BYTES,
+    StartResponse,
+    WsgiApp,
+    _plain,
+    bolt_request,
+    content_length,
+    media_type,
+)
+from bot.telemetry.logs import event
+from bot.telemetry.metrics import Metrics
+
+logger = logging.getLogger(__name__)
+
+
+def status_app(healthy: Callable[[], bool], metrics: Metrics | None) -> WsgiApp:
+    """`/healthz` (200, or 503 while `healthy()` is false) and, given metrics, `/metrics`; else 404."""
+    exporter = make_wsgi_app(metrics.registry) if metrics is not None else None
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz":
+            if healthy():
+                return _plain(start_response, HTTPStatus.OK, "ok\n")
+            return _plain(start_response, HTTPStatus.SERVICE_UNAVAILABLE, "not connected to Slack\n")
+        if path == "/metrics" and exporter is not None:
+            result: Iterable[bytes] = exporter(environ, start_response)
+            return result
+        return _plain(start_response, HTTPStatus.NOT_FOUND, "not found\n")
+
+    return application
+
+
+class WebApp:
+    """The WSGI callable: Slack's requests to Bolt, everything else to the status routes (`metrics=None`: no
+    `/metrics`). `drain` lets lookups already acknowledged answer before the process exits:
+    gunicorn's worker_exit hook (bot/gunicorn_config.py) calls it once the worker takes no more requests.
+    """
+
+    def __init__(self, app: App, metrics: Metrics | None = None, pool: LookupPool | None = None) -> None:
+        self._app = app
+        self._pool = pool
+        self._status = status_app(lambda: True, metrics)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path != EVENTS_PATH:
+            return self._status(environ, start_response)
+        if method != "POST":
+            return _plain(start_response, HTTPStatus.METHOD_NOT_ALLOWED, "POST only\n")
+        length = content_length(environ)
+        if length is None:
+            return _plain(start_response, HTTPStatus.BAD_REQUEST, "bad Content-Length\n")
+        if length > MAX_BODY_BYTES:
+            return _plain(start_response, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large\n")
+        if media_type(environ) != FORM:
+            return _plain(start_response, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"{FORM} only\n")
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        sent_at = None if timestamp is None else whole_number(timestamp)
+        if timestamp is not None and sent_at is None:  # Bolt's int() would raise on it
+            return _plain(start_response, HTTPStatus.UNAUTHORIZED, "invalid request timestamp\n")
+        try:
+            body = environ["wsgi.input"].read(length).decode("utf-8") if length else ""
+        except UnicodeDecodeError:
+            return _plain(start_response, HTTPStatus.BAD_REQUEST, "body is not UTF-8\n")
+        request = bolt_request(body, environ)
+        if request is None:
+            return _plain(start_response, HTTPStatus.BAD_REQUEST, "unreadable body\n")
+        response = self._app.dispatch(request)
+        if response.status == HTTPStatus.UNAUTHORIZED:  # forged, or replayed: the age tells them apart
+            age = None if sent_at is None else round(time.time()) - sent_at
+            event(logger, "request_refused", reason="signature", timestamp_age_s=age)
+        return self._respond(start_response, response)
+
+    @staticmethod
+    def _respond(start_response: StartResponse, response: BoltResponse) -> list[bytes]:
+        body = response.body.encode("utf-8")
+        headers = [
+            (name, value)
+            for name, values in response.headers.items()
+            if name.lower() != "content-length"
+            for value in values
+        ]
+        status = HTTPStatus(response.status)
+        start_response(f"{status.value} {status.phrase}", [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    def drain(self, timeout: float) -> int:
+        """Wait up to `timeout` seconds for lookups in flight; how many are still running."""
+        return self._pool.drain(timeout) if self._pool is not None else 0
+
+
+def create_application(demo: bool = False) -> WebApp:
+    """The gunicorn entry point (`bot.serve.wsgi:create_application()`); a configuration error ends the
+    process with one line and exit status 2, before any port is bound.
+    """
+    served = start_app(demo, socket_mode=False)
+    return WebApp(served.app, served.exposed_metrics, served.pool)

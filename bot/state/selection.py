@@ -1,0 +1,37 @@
+"""Redis when REDIS_URL is set, else this process's memory: the one place that choice is made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.ports import Flights, Store
+from bot.settings import SlackSettings
+from bot.state.limits import RateLimiter, RedisRateLimiter, SlidingWindowLimiter
+from bot.state.memory import MemoryStore
+from bot.state.redis_store import RedisStore, connect
+from bot.state.single_flight import RedisSingleFlight
+
+
+@dataclass(frozen=True)
+class SharedState:
+    store: Store
+    limiter: RateLimiter
+    flights: Flights | None = None
+
+
+def shared_state(slack: SlackSettings, whmcs_timeout: float) -> SharedState:
+    """Redis when REDIS_URL is set, so that every web process shares one limit, one cache and its lookups
+    in flight; otherwise each process keeps its own."""
+    if slack.redis_url is None:
+        return SharedState(MemoryStore(), SlidingWindowLimiter(slack.credits_rate_limit))
+    client = connect(
+        slack.redis_url.get_secret_value(),
+        verify_tls=slack.redis_verify_tls,
+        pool_size=2 * slack.bot_concurrency + 16,
+    )
+    longest_call = 2.5 * whmcs_timeout + 1
+    return SharedState(
+        RedisStore(client),
+        RedisRateLimiter(client, slack.credits_rate_limit),
+        RedisSingleFlight(client, wait_seconds=longest_call),
+    )

@@ -1,0 +1,80 @@
+"""The WHMCS API client: one pooled HTTP session, bounded retries, typed errors.
+
+Only the HTTP edge lives here; what a reply means is decided by the pure functions in `whmcs_replies`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from bot.core.clients import ClientDetails, ClientMatch, Currency, client_details, client_matches, currencies
+from bot.core.credits import CreditLog
+from bot.core.errors import WhmcsError
+from bot.core.ports import Flights
+from bot.core.whmcs_replies import check_result, credit_log
+from bot.state.single_flight import SingleFlight
+from bot.whmcs.transport import Transport
+
+logger = logging.getLogger(__name__)
+
+Result = TypeVar("Result")
+
+
+WhmcsObserver = Callable[[str, float, WhmcsError | None], None]
+"""Told of every action: its name, how many seconds it took, and the WHMCS error it ended in (or None)."""
+
+
+class WhmcsClient:
+    """The WHMCS actions the bot uses, over any transport (HTTP, or the bundled demo data).
+
+    Identical calls in flight at the same moment (same action and fields) share one request to WHMCS.
+    """
+
+    def __init__(
+        self, transport: Transport, observe: WhmcsObserver | None = None, flights: Flights | None = None
+    ) -> None:
+        self._transport = transport
+        self._observe = observe
+        self._flights: Flights = flights if flights is not None else SingleFlight()
+
+    def _send(self, action: str, fields: dict[str, str]) -> object:
+        key = (action, tuple(sorted(fields.items())))
+        return self._flights.run(key, lambda: self._transport(action, fields))
+
+    def call(self, action: str, client_ref: str, **fields: str) -> dict[str, Any]:
+        return self._observed(action, lambda: check_result(self._send(action, fields), action, client_ref))
+
+    def get_credits(self, client_id: int) -> CreditLog:
+        return self._observed(
+            "GetCredits",
+            lambda: credit_log(self._send("GetCredits", {"clientid": str(client_id)}), client_id),
+        )
+
+    def get_client(self, client_id: int) -> ClientDetails:
+        body = self.call("GetClientsDetails", str(client_id), clientid=str(client_id), stats="false")
+        return client_details(body, fallback_id=client_id)
+
+    def get_client_by_email(self, email: str) -> ClientDetails:
+        return client_details(self.call("GetClientsDetails", email, email=email, stats="false"))
+
+    def search_clients(self, text: str, limit: int) -> tuple[list[ClientMatch], int]:
+        """Clients whose email, first or last name, company or "first last" start with `text`."""
+        return client_matches(self.call("GetClients", text, search=text, limitnum=str(limit)))
+
+    def get_currencies(self) -> dict[int, Currency]:
+        return currencies(self.call("GetCurrencies", "currencies"))
+
+    def _observed(self, action: str, work: Callable[[], Result]) -> Result:
+        started = time.monotonic()
+        try:
+            result = work()
+        except WhmcsError as error:
+            if self._observe is not None:
+                self._observe(action, time.monotonic() - started, error)
+            raise
+        if self._observe is not None:
+            self._observe(action, time.monotonic() - started, None)
+        return result
