@@ -21,7 +21,3 @@ class Outcome(StrEnum):
     EXPORT_FAILED = "export_failed"
     SHARED = "shared"
     SHARE_FAILED = "share_failed"
-
-
-LOOKED_UP = frozenset({Outcome.OK, Outcome.EXPORTED, Outcome.SHARED})
-"""The outcomes in which a person saw a client's billing data."""

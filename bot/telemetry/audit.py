@@ -17,15 +17,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.mrkdwn import escape
+from bot.core.outcomes import Outcome
 from bot.telemetry.logs import event
 
 logger = logging.getLogger("credits.audit")
 operator_log = logging.getLogger("credits.command")
 
-LOOKED_UP = {
-    "ok": "looked up credits for",
-    "exported": "exported the credits of",
-    "shared": "shared the credits of",
+SAW_BILLING_DATA = {
+    Outcome.OK: "looked up credits for",
+    Outcome.EXPORTED: "exported the credits of",
+    Outcome.SHARED: "shared the credits of",
 }
 
 
@@ -59,15 +60,15 @@ def audit_channel_text(record: AuditRecord) -> str | None:
     """
     who = f"@{escape(record.user_name or record.user_id or 'someone')}"
     where = f"<#{record.channel_id}>" if record.channel_id else "a direct message"
-    if record.outcome == "denied":
+    if record.outcome == Outcome.DENIED:
         return f"{who} was refused /credits in {where}"
-    if record.outcome in LOOKED_UP and record.client_id is not None:
+    if record.outcome in SAW_BILLING_DATA and record.client_id is not None:
         client = (
             f"{escape(record.client_name)} (#{record.client_id})"
             if record.client_name
             else f"#{record.client_id}"
         )
-        return f"{who} {LOOKED_UP[record.outcome]} {client} in {where}"
+        return f"{who} {SAW_BILLING_DATA[Outcome(record.outcome)]} {client} in {where}"
     return None
 
 

@@ -13,25 +13,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.process_collector import ProcessCollector
 
 from bot.core.errors import ClientNotFound, WhmcsError, error_kind
+from bot.core.outcomes import Outcome
 
-# Every outcome a listener can give (the audit trail's list), so that each series exists from the start at 0.
-COMMAND_OUTCOMES = (
-    "ok",
-    "choices",
-    "help",
-    "invalid",
-    "denied",
-    "rate_limited",
-    "not_found",
-    "whmcs_auth",
-    "whmcs_unavailable",
-    "whmcs_error",
-    "error",
-    "exported",
-    "export_failed",
-    "shared",
-    "share_failed",
-)
 # Slack allows 3 s for an acknowledgement; the buckets are finest where a regression would show.
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
 WHMCS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)
@@ -43,7 +26,7 @@ class Metrics:
         self._commands = Counter(
             "credits_commands", "/credits commands answered, by outcome", ["outcome"], registry=self.registry
         )
-        for outcome in COMMAND_OUTCOMES:
+        for outcome in Outcome:  # every series exists from the start, at 0
             self._commands.labels(outcome)
         self._ack_seconds = Histogram(
             "credits_ack_seconds",
@@ -69,7 +52,7 @@ class Metrics:
         )
         ProcessCollector(registry=self.registry)
 
-    def command(self, outcome: str) -> None:
+    def command(self, outcome: Outcome) -> None:
         self._commands.labels(outcome).inc()
 
     def acknowledged(self, seconds: float) -> None:

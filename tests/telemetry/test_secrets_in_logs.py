@@ -20,8 +20,8 @@ from bot.settings import WhmcsSettings
 from bot.telemetry.logs import LIBRARY_FLOORS, JsonFormatter, configure
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.whmcs import ACCESS_KEY, IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error
-from tests.slack_harness import BOB, MALLORY, BotUnderTest, buttons, running_bot
 from tests.serve.test_gate import FORM, post, sign
+from tests.slack_harness import BOB, MALLORY, BotUnderTest, buttons, running_bot
 
 SECRETS = {
     "bot token": BOT_TOKEN,
