@@ -1,4 +1,4 @@
-"""Builds the Bolt app from settings and services; nothing here runs at import time."""
+"""Start-up: settings, logging, the services the listeners are handed, then the app; none of it at import."""
 
 from __future__ import annotations
 

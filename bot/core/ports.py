@@ -16,6 +16,9 @@ class Store(Protocol):
     def put(self, key: str, value: Any, ttl: float) -> None: ...
 
 
+Clock = Callable[[], float]
+"""Seconds: time.monotonic within a process, time.time where processes compare timestamps (Redis)."""
+
 FlightKey = tuple[str, tuple[tuple[str, str], ...]]
 
 

@@ -1,10 +1,7 @@
 """The WSGI application gunicorn serves: `POST /slack/events` to Bolt, `GET /healthz` for the platform, and
 `GET /metrics` for Prometheus when METRICS_ENABLED. Socket Mode serves the same status routes on $PORT.
 
-Everything before Bolt is a gate that turns a request Bolt could not read into a 4xx: Bolt parses the body
-before it checks the signature, so a body it cannot parse (not UTF-8, `{` that is not JSON, a `payload` of
-the wrong shape) or a timestamp header that is not a number would otherwise be a 500 and a traceback, for
-anyone who can reach the URL.
+Requests for Slack pass the gate (`bot.serve.gate`) before Bolt sees them.
 """
 
 from __future__ import annotations

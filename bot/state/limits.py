@@ -1,6 +1,7 @@
 """Per-person lookup limits: at most N lookups in a sliding 10-minute window.
 
 A runaway user or script must not hammer WHMCS; an over-limit request is refused before any WHMCS call.
+One process counts in memory; several share one count in Redis.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""State that several web processes must share: small cached values and per-person limits.
+"""Redis as the store that several web processes share: small cached values with expiry.
 
 Heroku scales by adding dynos, each its own process; in-process limits would let a person make N times the
 allowed lookups and each process would ask Slack on its own. With REDIS_URL set these live in Redis. If Redis

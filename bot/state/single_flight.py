@@ -2,7 +2,7 @@
 
 Nothing is cached: the entry for a key is removed as soon as its call finishes, so a caller that arrives
 afterwards makes a new call. This is for "two people asked for the same thing at the same moment", not for
-serving stale answers.
+serving stale answers. `RedisSingleFlight` does the same across the processes that share REDIS_URL.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""The WHMCS API client: one pooled HTTP session, bounded retries, typed errors.
+"""The WHMCS API client: one method per action the bot uses, over any Transport, with identical calls in
+flight coalesced and every call observed (metrics).
 
-Only the HTTP edge lives here; what a reply means is decided by the pure functions in `whmcs_replies`.
+What a reply means is decided by the pure functions in `bot.core.whmcs_replies`; how it travels, by
+`bot.whmcs.transport`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The WHMCS API client: one pooled HTTP session, bounded retries, typed errors.
+"""How a WHMCS action travels: one pooled HTTP session, bounded retries, failures typed by cause.
 
-Only the HTTP edge lives here; what a reply means is decided by the pure functions in `whmcs_replies`.
+A transport hands back WHMCS's reply uninterpreted; what it means is decided in `bot.core.whmcs_replies`.
 """
 
 from __future__ import annotations
