@@ -1,8 +1,8 @@
 """The Dockerfile, checked without a Docker engine: what it runs, what it copies, what it leaves out.
 
 The image's command must stay the Procfile's web command; every file it copies must exist and pass the
-.dockerignore allow-list; the dependency step must produce pyproject.toml's dependencies; and its health check
-must tell a serving process from one that is not.
+.dockerignore allow-list; the dependencies must come from uv.lock, without the dev group, before the code; and
+its health check must tell a serving process from one that is not.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,8 +35,34 @@ def instructions() -> list[tuple[str, str]]:
     ]
 
 
+def runtime_stage() -> list[tuple[str, str]]:
+    """The instructions of the last stage, the image that runs."""
+    steps = instructions()
+    start = max(i for i, (name, _) in enumerate(steps) if name == "FROM")
+    return steps[start:]
+
+
 def arguments(keyword: str) -> list[str]:
     return [args for name, args in instructions() if name == keyword]
+
+
+def uv_release(text: str) -> str:
+    """The uv release that `text` installs with pip (one only)."""
+    releases: set[str] = set(re.findall(r"pip install (?:--quiet )?uv==([0-9.]+)", text))
+    (release,) = releases
+    return release
+
+
+def locked_packages(names: list[str], lock: dict[str, Any]) -> set[str]:
+    """The packages uv.lock installs for `names` and what they depend on, with no dependency group."""
+    packages = {package["name"]: package for package in lock["package"]}
+    wanted, seen = [re.split(r"[<>=!~;\[ ]", name, maxsplit=1)[0].lower() for name in names], set()
+    while wanted:
+        name = wanted.pop()
+        if name not in seen:
+            seen.add(name)
+            wanted += [dependency["name"] for dependency in packages[name].get("dependencies", [])]
+    return seen
 
 
 def dockerignore_keeps(path: str) -> bool:
@@ -63,7 +88,7 @@ def test_the_image_runs_the_procfiles_web_command() -> None:
 
 
 def test_every_copied_file_exists_and_is_in_the_build_context() -> None:
-    copies = arguments("COPY")
+    copies = [copy for copy in arguments("COPY") if not copy.startswith("--from=")]
     assert copies
     for copy in copies:
         *sources, _ = copy.split()
@@ -81,42 +106,47 @@ def test_secrets_tests_and_caches_stay_out_of_the_build_context(path: str) -> No
     assert not dockerignore_keeps(path)
 
 
-def test_dependencies_are_installed_from_pyproject_before_the_code_is_copied(tmp_path: Path) -> None:
-    steps = instructions()
-    (extract,) = [
-        args for name, args in steps if name == "RUN" and "requirements.txt" in args and "tomllib" in args
-    ]
-    shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    python = Path(sys.executable).parent
-    subprocess.run(
-        ["sh", "-c", extract],
-        cwd=tmp_path,
-        env={"PATH": f"{python}{os.pathsep}{os.environ['PATH']}"},
-        check=True,
-        timeout=30,
-    )
-    expected = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    assert (tmp_path / "requirements.txt").read_text().splitlines() == expected
-    order = [args for name, args in steps if name in ("COPY", "RUN")]
-    assert order.index("pip install --requirement requirements.txt") < order.index("bot ./bot")
+def test_dependencies_are_installed_from_the_lock_before_the_code_is_copied() -> None:
+    build = instructions()[: -len(runtime_stage())]
+    order = [args for name, args in build if name in ("COPY", "RUN")]
+    dependencies = order.index("uv sync --locked --no-dev --no-install-project")
+    assert order.index("pyproject.toml uv.lock ./") < dependencies < order.index("bot ./bot")
+    assert all("--locked" in args and "--no-dev" in args for args in order if args.startswith("uv sync"))
+    assert uv_release((ROOT / "Dockerfile").read_text()) == uv_release((ROOT / ".ci" / "run").read_text())
+
+
+def test_the_image_gets_the_locked_dependencies_and_no_dev_tool() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    name, lock = pyproject["project"]["name"], tomllib.loads((ROOT / "uv.lock").read_text())
+    installed = locked_packages([name], lock)
+    assert locked_packages(pyproject["project"]["dependencies"], lock) | {name} == installed
+    dev_only = locked_packages(pyproject["dependency-groups"]["dev"], lock) - installed
+    assert {"pytest", "ruff", "mypy", "hypothesis", "kubernetes-validate"} <= dev_only
+
+
+def test_the_runtime_stage_holds_only_the_environment_and_the_code() -> None:
+    copies = [args for name, args in runtime_stage() if name == "COPY"]
+    assert copies == ["--from=build /app/.venv ./.venv", "bot ./bot"]
+    assert "PATH=/app/.venv/bin:$PATH" in " ".join(args for name, args in runtime_stage() if name == "ENV")
 
 
 def test_runs_as_an_unprivileged_user_exposes_the_port_and_checks_health() -> None:
-    steps = instructions()
+    steps = runtime_stage()
     names = [name for name, _ in steps]
     (user,) = arguments("USER")
-    assert user not in ("root", "0")
+    assert user.isdigit(), "Kubernetes' runAsNonRoot can verify only a numeric user"
+    assert user != "0"
     assert names.index("USER") > max(i for i, name in enumerate(names) if name in ("RUN", "COPY"))
     assert arguments("EXPOSE") == ["3000"]
-    assert "PORT=3000" in arguments("ENV")[0]
+    assert "PORT=3000" in " ".join(args for name, args in steps if name == "ENV")
     (healthcheck,) = arguments("HEALTHCHECK")
     assert healthcheck.endswith('CMD ["python", "-m", "bot.serve.healthcheck"]')
 
 
 def test_python_version_is_the_one_heroku_and_the_type_checker_use() -> None:
     version = (ROOT / ".python-version").read_text().strip()
-    (base,) = arguments("FROM")
-    assert base == f"python:{version}-slim"
+    bases = [base.split()[0] for base in arguments("FROM")]
+    assert bases == [f"python:{version}-slim"] * 2
     assert f'python_version = "{version}"' in (ROOT / "pyproject.toml").read_text()
 
 

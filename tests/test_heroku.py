@@ -1,8 +1,9 @@
-"""app.json (the Deploy to Heroku button), requirements.txt and .python-version agree with the code."""
+"""app.json (the Deploy to Heroku button), uv.lock and .python-version agree with the code."""
 
 from __future__ import annotations
 
 import json
+import tomllib
 from typing import Any
 
 from bot.settings import SlackSettings, WhmcsSettings
@@ -49,12 +50,19 @@ def test_formation_names_the_procfiles_processes_and_avoids_sleeping_dynos() -> 
     assert formation["web"] == {"quantity": 1, "size": "basic"}
 
 
-def test_heroku_installs_the_project_itself() -> None:
-    lines = (ROOT / "requirements.txt").read_text().splitlines()
-    assert [line for line in lines if line.strip() and not line.startswith("#")] == ["."]
+# Heroku's Python buildpack refuses a build with the files of more than one package manager, and a
+# runtime.txt would take precedence over .python-version.
+OTHER_PACKAGE_MANAGERS = ["requirements.txt", "Pipfile", "Pipfile.lock", "poetry.lock", "runtime.txt"]
+
+
+def test_heroku_builds_from_the_lock_and_nothing_else() -> None:
+    assert (ROOT / "uv.lock").is_file()
+    assert [name for name in OTHER_PACKAGE_MANAGERS if (ROOT / name).exists()] == []
 
 
 def test_python_version_is_a_major_version() -> None:
     version = (ROOT / ".python-version").read_text().strip()
     assert version == "3.11"
-    assert 'requires-python = ">=3.11"' in (ROOT / "pyproject.toml").read_text()
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert requires == f">={version}"
+    assert tomllib.loads((ROOT / "uv.lock").read_text())["requires-python"] == requires
