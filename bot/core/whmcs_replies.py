@@ -190,21 +190,83 @@ def as_text(value: object) -> str:
     raise WhmcsUnexpectedReply("description is not text")
 
 
-def credit_entry(raw: dict[str, Any], position: int) -> CreditEntry:
-    description = as_text(raw.get("description"))
+UNREADABLE_DESCRIPTION = "(description could not be read)"
+
+
+def readable(parse: Callable[[object, str], Parsed], value: object) -> Parsed | None:
+    """`parse(value)`, or None where WHMCS sent something it cannot read: one bad field of one row never
+    hides the rest of the log."""
+    try:
+        return parse(value, "field")
+    except WhmcsUnexpectedReply:
+        return None
+
+
+def _entry_id(value: object) -> int | None:
+    if type(value) is int and 0 <= value <= LARGEST_WHOLE_NUMBER:  # PHP 8.1 and later: a JSON number
+        return value
+    return readable(as_int, value)
+
+
+def _entry_amount(value: object) -> Decimal | None:
+    """The common `"-10.00"` read with a few string checks; any other form by `as_decimal`'s rules."""
+    if type(value) is str and len(value) <= 20:
+        whole, dot, places = value.removeprefix("-").partition(".")
+        if (
+            whole.isdigit()
+            and whole.isascii()
+            and len(whole) <= AMOUNT_INTEGER_DIGITS
+            and (not dot or (places.isdigit() and places.isascii() and len(places) <= AMOUNT_MAX_PLACES))
+        ):
+            return Decimal(value)
+    return readable(as_decimal, value)
+
+
+def _entry_date(value: object, seen: dict[str, date | None]) -> date | None:
+    """`seen` holds the dates already read in this reply: a long log has many rows a day."""
+    if type(value) is not str:
+        return None
+    if value in seen:
+        return seen[value]
+    day = readable(as_date, value)
+    if len(seen) < 100_000:
+        seen[value] = day
+    return day
+
+
+def _entry_text(value: object) -> str:
+    if type(value) is str:
+        return html.unescape(value) if "&" in value else value
+    try:
+        return as_text(value)
+    except WhmcsUnexpectedReply:
+        return UNREADABLE_DESCRIPTION
+
+
+def credit_entry(
+    raw: dict[str, Any], position: int, seen: dict[str, date | None] | None = None
+) -> CreditEntry:
+    """One row, every field read on its own: what cannot be read is None (see CreditEntry)."""
+    description = _entry_text(raw.get("description"))
+    relid = raw.get("relid")
+    related = relid if type(relid) is int else readable(as_int, relid) if relid not in (None, "") else 0
     return CreditEntry(
-        id=as_int(raw.get("id"), f"credit entry {position} id"),
-        date=as_date(raw.get("date"), f"credit entry {position} date"),
-        description=description,
-        amount=as_decimal(raw.get("amount"), f"credit entry {position} amount"),
-        invoice_id=invoice_id_for(
-            optional(raw.get("relid"), as_int, f"credit entry {position} relid") or 0, description
-        ),
+        _entry_id(raw.get("id")),
+        _entry_date(raw.get("date"), {} if seen is None else seen),
+        description,
+        _entry_amount(raw.get("amount")),
+        invoice_id_for(related if related and related > 0 else 0, description),
+        position,
     )
 
 
 def credit_log(reply: object, client_id: int) -> CreditLog:
-    """Parse a GetCredits reply (any accepted shape) into a CreditLog, or raise a typed WHMCS error."""
+    """Parse a GetCredits reply (any accepted shape) into a CreditLog, or raise a typed WHMCS error.
+
+    Only a reply that as a whole is not a credit log is refused (not an object, no result, a list of
+    something other than objects); a row with a field that cannot be read is kept, that field None.
+    """
     body = check_result(reply, "GetCredits", str(client_id))
     entries = as_objects(body.get("credits"), "credit", "credit entry")
-    return CreditLog.of(client_id, (credit_entry(raw, position) for position, raw in entries))
+    seen: dict[str, date | None] = {}
+    return CreditLog.of(client_id, (credit_entry(raw, position, seen) for position, raw in entries))

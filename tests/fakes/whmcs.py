@@ -36,6 +36,11 @@ class Reply:
         return json.dumps(self.body, default=str).encode()
 
 
+def php_truthy(value: str | None) -> bool:
+    """How WHMCS reads a flag: PHP's truthiness, where only "" and "0" are false, so "false" is true."""
+    return value not in (None, "", "0")
+
+
 def error(message: str, status: int = 200) -> Reply:
     return Reply({"result": "error", "message": message}, status=status)
 
@@ -107,7 +112,9 @@ class FakeWhmcs(LoopbackServer):
     from `currencies`; `queue` replies to send next, in order. Actions in `denied_actions` are refused as
     an API role without them would.
 
-    Every request's form fields are recorded in `calls`. `latency` delays every answer.
+    Every request's form fields are recorded in `calls`, exactly as received. `latency` delays every
+    answer. Flags are read as WHMCS reads them (`php_truthy`): GetClientsDetails computes its statistics,
+    counted in `stats_computed`, for any `stats` but "" and "0".
     """
 
     credits: dict[int, Any] = field(default_factory=dict)
@@ -119,6 +126,7 @@ class FakeWhmcs(LoopbackServer):
     queued: list[tuple[str | None, Reply]] = field(default_factory=list)
     calls: list[dict[str, str]] = field(default_factory=list)
     latency: float = 0.0
+    stats_computed: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -169,7 +177,12 @@ class FakeWhmcs(LoopbackServer):
             found = [c for cid, c in self.clients.items() if str(cid) == fields.get("clientid")]
         if not found:
             return error("Client Not Found")
-        return Reply({"result": "success", **found[0], "client": found[0], "stats": {}})
+        reply = {"result": "success", **found[0], "client": found[0]}
+        if php_truthy(fields.get("stats")):
+            with self.lock:
+                self.stats_computed += 1
+            reply["stats"] = {"numdueinvoices": 0, "creditbalance": found[0]["credit"]}
+        return Reply(reply)
 
     def get_clients(self, fields: dict[str, str]) -> Reply:
         """WHMCS's search: the start of email, first name, last name, company or "first last"."""
