@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
+from operator import attrgetter
+from typing import NamedTuple
 
 _INVOICE_IN_DESCRIPTION = re.compile(r"\binvoice\s*#\s*(\d{1,10})\b", re.IGNORECASE)
 
@@ -24,15 +26,18 @@ WHMCS_DESCRIPTIONS: dict[str, bool] = {
 _OVERPAYMENT = re.compile(r"Invoice #(\d{1,10}) Overpayment")
 _STATUS_CHANGE = re.compile(r"Credit Removed - Reason: Order status changed to \w+ - Invoice #(\d{1,10})")
 _LARGEST_INVOICE_ID = 10**10
+_DIGITS = "0123456789"
 
 
-@dataclass(frozen=True, slots=True)
-class CreditEntry:
+class CreditEntry(NamedTuple):
     """One row of a client's credit log. `amount` is positive for credit added, negative for credit used.
 
     A field WHMCS sent in a form that cannot be read is None (a `0000-00-00` date, an amount that is not a
     number, an id that is not one), so that one bad row never hides the rest of the log. `position` is
     where the row came in WHMCS's reply, from 1: it names a row whose id could not be read.
+
+    A named tuple rather than a frozen dataclass: as immutable, three times quicker to build (a reseller's
+    log holds 50,000 rows), and of atomic values only, so the garbage collector stops tracking it.
     """
 
     id: int | None
@@ -40,7 +45,7 @@ class CreditEntry:
     description: str
     amount: Decimal | None
     invoice_id: int | None = None
-    position: int = field(default=0, compare=False)
+    position: int = 0
 
     @property
     def ref(self) -> str:
@@ -48,20 +53,14 @@ class CreditEntry:
         return f"entry id {self.id}" if self.id is not None else f"entry {self.position} of WHMCS's reply"
 
 
-def _invoice_after(prefix: str, description: str) -> int | None:
-    rest = description[len(prefix) :]
-    return int(rest) if rest.isascii() and rest.isdigit() and len(rest) <= 10 else None
-
-
 def invoice_id_for(relid: int, description: str) -> int | None:
     """The invoice a row is about, when it still exists: WHMCS sets `relid` for overpayments and removals;
     otherwise its own descriptions name it (`Credit from Refund of Invoice ID 7` has relid 0), and a row
     typed by staff may mention `invoice #7`. A deleted invoice is never linked."""
-    for prefix, linked in WHMCS_DESCRIPTIONS.items():
-        if description.startswith(prefix):
-            invoice = _invoice_after(prefix, description)
-            if invoice is not None:
-                return (relid or invoice) if linked else None
+    prefix = description.rstrip(_DIGITS)
+    linked = WHMCS_DESCRIPTIONS.get(prefix)
+    if linked is not None and 0 < len(description) - len(prefix) <= 10:
+        return (relid or int(description[len(prefix) :])) if linked else None
     if relid > 0:
         return relid
     if "nvoice" not in description and "NVOICE" not in description:
@@ -100,6 +99,9 @@ class Totals:
         return cls(credits_in + credits_out, credits_in, credits_out, tuple(unreadable))
 
 
+_DATE_AND_ID = attrgetter("date", "id")
+
+
 def _newest_first(entry: CreditEntry) -> tuple[date, int]:
     """Undated rows sort as the oldest; rows without a readable id after those with one."""
     return (entry.date or date.min, -1 if entry.id is None else entry.id)
@@ -129,7 +131,11 @@ class CreditLog:
 
     @classmethod
     def of(cls, client_id: int, entries: Iterable[CreditEntry]) -> CreditLog:
-        ordered = sorted(entries, key=_newest_first, reverse=True)
+        rows = list(entries)
+        try:  # the common case, every date and id readable, compared in C
+            ordered = sorted(rows, key=_DATE_AND_ID, reverse=True)
+        except TypeError:
+            ordered = sorted(rows, key=_newest_first, reverse=True)
         return cls(client_id=client_id, entries=tuple(ordered))
 
     @property
