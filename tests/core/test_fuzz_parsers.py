@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.core.blocks import AdminLinks, credit_log_message
 from bot.core.commands import MAX_CLIENT_ID, ByEmail, ById, BySearch, Invalid, Lookup, ShowHelp, parse_command
-from bot.core.errors import WhmcsError, WhmcsUnavailable, WhmcsUnexpectedReply
+from bot.core.errors import WhmcsError, WhmcsUnavailable
 from bot.core.slack_limits import message_problems
 from bot.core.views import CreditView
 from bot.core.whmcs_replies import credit_log

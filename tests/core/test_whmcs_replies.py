@@ -209,7 +209,9 @@ def test_unexpected_shapes_are_a_clear_error(reply: Any) -> None:
         ({"id": 1, "date": "2024-01-01", "amount": "1", "description": {"a": 1}}, "description", UNREADABLE),
     ],
 )
-def test_a_field_that_cannot_be_read_is_kept_as_unreadable(row: dict[str, Any], field: str, shown: Any) -> None:
+def test_a_field_that_cannot_be_read_is_kept_as_unreadable(
+    row: dict[str, Any], field: str, shown: Any
+) -> None:
     """Until issue 12 each of these made the whole log "unexpected"; now only that field of that row is."""
     reply = {"result": "success", "credits": {"credit": [row, entry(2, "2024-02-01", "Top-up", "5.00")]}}
     log = credit_log(reply, 1)
