@@ -63,7 +63,7 @@ def invoice_id_for(relid: int, description: str) -> int | None:
         return (relid or int(description[len(prefix) :])) if linked else None
     if relid > 0:
         return relid
-    if "nvoice" not in description and "NVOICE" not in description:
+    if "nvoice" not in description.lower():
         return None
     for pattern in (_OVERPAYMENT, _STATUS_CHANGE):
         known = pattern.fullmatch(description)

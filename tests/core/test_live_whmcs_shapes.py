@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import string
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.core.blocks import AdminLinks, credit_log_message
 from bot.core.clients import client_details
@@ -148,3 +151,23 @@ def test_json_encode_escapes_and_stored_html_reach_the_person_as_typed() -> None
 def test_the_loopback_whmcs_writes_json_as_whmcs_does() -> None:
     body = corpus.whmcs_body(credits_reply(1, [entry(1, "2024-01-01", "a <b> & 'c' \"d\"", "1.00")]))
     assert "\\u003Cb\\u003E \\u0026 \\u0027c\\u0027 \\u0022d\\u0022" in body
+
+
+@given(
+    st.lists(
+        st.sampled_from([corpus.DEPRECATED_HTML, corpus.WARNING_HTML, corpus.NOTICE_TEXT, "<br />", "x"])
+    ),
+    st.text(alphabet=string.ascii_letters + " &<>'", max_size=40),
+    st.lists(st.sampled_from([corpus.WARNING_HTML, corpus.NOTICE_TEXT, "}", "{"])),
+)
+def test_any_mix_of_php_messages_and_text_is_a_reply_or_none(
+    before: list[str], middle: str, after: list[str]
+) -> None:
+    body = ("".join(before) + '{"result":"success","x":"' + middle + '"}' + "".join(after)).strip()
+    reply = json_reply(body)
+    clean = all(part not in ("x", "<br />") for part in before) and all(part not in "{}" for part in after)
+    if reply is not None:
+        assert isinstance(reply.value, dict)
+        assert (reply.php_message is None) == (not before and not after)
+    elif clean:
+        pytest.fail(f"a JSON object behind PHP's messages was refused: {body!r}")
