@@ -61,7 +61,7 @@ def main() -> None:
 
     body = whmcs_reply(args.entries)
     log = credit_log(decode_reply(body, 200), 1)
-    assert log.total == sum((entry.amount for entry in log.entries), Decimal(0))
+    assert log.complete and log.total == sum((entry.amount or 0 for entry in log.entries), Decimal(0))
     links = AdminLinks("https://billing.example.com/admin")
     usd = Currency(1, "USD", "$", " USD", 2)
     middle = (args.entries // 2) // 20 * 20

@@ -1,6 +1,7 @@
 """`python -m bot check`: everything the bot needs, checked for the person setting it up.
 
-One line per check, a check mark or a cross, and for a cross what went wrong and what to do, in plain words.
+One line per check, a check mark or a cross, and for a cross what went wrong and what to do, in plain words;
+a warning sign for what works but needs an operator's attention.
 Secrets are never printed, nor the user:password part of a URL.
 """
 
@@ -31,7 +32,7 @@ from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings, shown
 from bot.slack.token_errors import REFUSED_TOKEN, WRONG_TOKEN_TYPE
 from bot.slack.web_api import slack_client
 from bot.whmcs.client import WhmcsClient
-from bot.whmcs.transport import HttpTransport
+from bot.whmcs.transport import HttpTransport, php_output
 
 # The scopes manifest.yaml asks for; a test keeps the two the same.
 REQUIRED_BOT_SCOPES = ("commands", "usergroups:read", "users:read", "chat:write", "files:write", "im:write")
@@ -44,6 +45,7 @@ PROBE_CLIENT_ID = 0
 class Result:
     passed: bool
     text: str
+    warning: bool = False
 
 
 def passed(text: str) -> Result:
@@ -52,6 +54,11 @@ def passed(text: str) -> Result:
 
 def failed(text: str) -> Result:
     return Result(False, text)
+
+
+def warned(text: str) -> Result:
+    """Works, but the operator should change something: not a failure (the exit status stays 0)."""
+    return Result(True, text, warning=True)
 
 
 def scope_result(header: str | None) -> Result:
@@ -247,13 +254,27 @@ def whmcs_result(settings: WhmcsSettings, client_id: int | None) -> Result:
     )
 
 
+def php_output_result(seen_before: int) -> Result | None:
+    """A warning when WHMCS's replies to the checks carried PHP's own messages (`display_errors` on)."""
+    if php_output.seen == seen_before:
+        return None
+    return warned(
+        f"WHMCS: PHP prints its messages into the API replies ({php_output.last_message}): the bot reads "
+        "past them, but switch display_errors off in WHMCS's PHP settings (php.ini or the host's panel)"
+    )
+
+
 def run_checks(client_id: int | None) -> Iterator[Result]:
     results, slack, whmcs = settings_results()
     yield from results
     if slack is not None:
         yield from slack_results(slack, slack_client(slack))
     if whmcs is not None:
+        seen_before = php_output.seen
         yield whmcs_result(whmcs, client_id)
+        php = php_output_result(seen_before)
+        if php is not None:
+            yield php
 
 
 def marks(stream: TextIO) -> tuple[str, str]:
@@ -265,11 +286,22 @@ def marks(stream: TextIO) -> tuple[str, str]:
     return "✓", "✗"
 
 
+def warning_mark(stream: TextIO) -> str:
+    """The warning sign, or a plain word where the terminal's encoding has no such character."""
+    try:
+        "⚠".encode(stream.encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return "WARN"
+    return "⚠"
+
+
 def main(client_id: int | None, out: TextIO = sys.stdout) -> int:
-    """Exit status 0 when every check passed, 1 otherwise."""
+    """Exit status 0 when every check passed (warnings included), 1 otherwise."""
     good, bad = marks(out)
+    warning = warning_mark(out)
     failures = 0
     for result in run_checks(client_id):
         failures += not result.passed
-        print(f"{good if result.passed else bad} {result.text}", file=out, flush=True)
+        mark = warning if result.warning else good if result.passed else bad
+        print(f"{mark} {result.text}", file=out, flush=True)
     return 1 if failures else 0

@@ -54,6 +54,12 @@ def signed_headers(body: str, timestamp: int | None = None, secret: str = SIGNIN
     }
 
 
+def slack_escaped(text: str) -> str:
+    """A command's text as Slack delivers it: `&`, `<` and `>` as HTML entities, whatever the command's
+    escape setting (Slack's docs on formatting, "Escaping text"; issue 12 §6)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @dataclass
 class Reply:
     status: int
@@ -71,7 +77,11 @@ class BotUnderTest:
     url: str
     slack: FakeSlack
 
-    def command_form(self, text: str, user: str = ALICE, channel: str = CHANNEL) -> tuple[str, str]:
+    def command_form(
+        self, text: str, user: str = ALICE, channel: str = CHANNEL, *, escaped: bool = False
+    ) -> tuple[str, str]:
+        """The form Slack posts for `/credits text`; `escaped` when `text` is already as Slack sends it
+        (Slack's own markup such as `<mailto:...|...>`), else it is escaped here as Slack does."""
         key = f"cmd{next(_keys)}"
         form = {
             "token": "deprecated-verification-token",
@@ -82,7 +92,7 @@ class BotUnderTest:
             "user_id": user,
             "user_name": user.lower(),
             "command": "/credits",
-            "text": text,
+            "text": text if escaped else slack_escaped(text),
             "api_app_id": "A0CREDITS",
             "is_enterprise_install": "false",
             "response_url": self.slack.response_url(key),
@@ -90,8 +100,16 @@ class BotUnderTest:
         }
         return urlencode(form), key
 
-    def command(self, text: str, user: str = ALICE, channel: str = CHANNEL, **header_options: Any) -> Reply:
-        body, key = self.command_form(text, user, channel)
+    def command(
+        self,
+        text: str,
+        user: str = ALICE,
+        channel: str = CHANNEL,
+        *,
+        escaped: bool = False,
+        **header_options: Any,
+    ) -> Reply:
+        body, key = self.command_form(text, user, channel, escaped=escaped)
         return self.post(body, signed_headers(body, **header_options), key)
 
     def click(self, button: dict[str, Any], user: str = ALICE, channel: str = CHANNEL) -> Reply:

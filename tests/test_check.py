@@ -11,6 +11,7 @@ import yaml
 from bot import check
 from bot.core.errors import WhmcsUnavailable
 from bot.settings import WhmcsSettings, shown_url
+from tests.fakes.corpus import DEPRECATED_HTML
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error
@@ -59,6 +60,22 @@ def test_all_good(whmcs: FakeWhmcs, slack: FakeSlack) -> None:
     ]
     assert status == 0
     assert [call["clientid"] for call in whmcs.actions("GetCredits")] == ["0"], "no real client is read"
+
+
+@pytest.mark.usefixtures("ready")
+def test_php_messages_in_the_replies_are_a_warning_line(whmcs: FakeWhmcs) -> None:
+    """Issue 12: the check passes (the bot reads past them) and tells the operator what to switch off."""
+    whmcs.php_output = DEPRECATED_HTML
+    status, lines = run_check()
+    assert lines[-2] == "✓ WHMCS: the API accepts the credentials and allows GetCredits"
+    assert lines[-1].startswith("⚠ WHMCS: PHP prints its messages into the API replies (Deprecated: ")
+    assert "switch display_errors off in WHMCS's PHP settings" in lines[-1]
+    assert status == 0
+
+
+def test_the_warning_mark_where_the_terminal_cannot_show_it() -> None:
+    assert check.warning_mark(io.TextIOWrapper(io.BytesIO(), encoding="ascii")) == "WARN"
+    assert check.warning_mark(io.TextIOWrapper(io.BytesIO(), encoding="utf-8")) == "⚠"
 
 
 @pytest.mark.usefixtures("ready")

@@ -18,6 +18,7 @@ from bot.core.commands import Invalid, parse_command
 from bot.core.credits import CreditEntry, CreditLog
 from bot.core.text_output import log_as_json, log_as_table
 from bot.core.views import CreditView
+from tests.fakes.corpus import UNREADABLE_AMOUNT, ZERO_DATE
 from tests.fakes.whmcs import (
     IDENTIFIER,
     SECRET,
@@ -173,6 +174,27 @@ def test_lookup_csv_and_last(whmcs: FakeWhmcs) -> None:
         "4,2024-03-10,'=cmd|' /C calc'!A0,1.00,",
         "3,2024-03-09,Refund & goodwill,0.07,91",
     ]
+
+
+def test_a_zero_date_and_an_unreadable_amount_in_every_output(whmcs: FakeWhmcs) -> None:
+    """Issue 12: the rows stay, the totals say they are incomplete and which entry could not be read."""
+    whmcs.set_credits(42, [*ENTRIES, ZERO_DATE, UNREADABLE_AMOUNT])
+    table = run_cli("lookup", "42", whmcs=whmcs)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[-1] == (
+        "5 entries; total (incomplete) 65.12 (credits in 105.17, credits out -40.05): "
+        "the amount of entry id 8 could not be read"
+    )
+    assert "no date" in table.stdout and "amount unreadable" in table.stdout
+    data = json.loads(run_cli("lookup", "42", "--json", whmcs=whmcs).stdout)
+    assert (data["total"], data["total_complete"], data["unreadable_amounts"]) == (
+        "65.12",
+        False,
+        [{"id": 8, "position": 5}],
+    )
+    assert data["entries"][-1]["date"] is None
+    rows = run_cli("lookup", "42", "--csv", whmcs=whmcs).stdout.splitlines()
+    assert "8,2024-03-02,Imported balance,," in rows and rows[-1] == "7,,Goodwill credit,5.00,"
 
 
 def test_bad_filter_is_a_usage_error() -> None:

@@ -11,12 +11,14 @@ from typing import Any
 
 from bot.core.clients import ClientMatch
 from bot.core.commands import SEARCH_LIMIT
-from bot.core.credits import CreditEntry, Filters
+from bot.core.credits import CreditEntry, CreditLog, Filters, unreadable_note
 from bot.core.mrkdwn import clip, clip_escaped, escape
 from bot.core.slack_limits import MAX_BUTTON_TEXT, MAX_FALLBACK_TEXT
 from bot.core.views import PAGE_SIZE, CreditView, ViewRef
 
 DESCRIPTION_LIMIT = 300
+NO_DATE = "no date"
+UNREADABLE_AMOUNT = "amount unreadable"
 
 SHOW_ACTION = "credits_show"
 NEWER_ACTION = "credits_newer"
@@ -77,8 +79,10 @@ def client_line(view: CreditView, links: AdminLinks) -> str:
 
 
 def _entry_block(entry: CreditEntry, view: CreditView, links: AdminLinks) -> Block:
-    amount = escape(view.currency.money(entry.amount, signed=True))
-    line = f"`{amount}`  {entry.date.isoformat()}  {clip_escaped(entry.description, DESCRIPTION_LIMIT)}"
+    money = None if entry.amount is None else view.currency.money(entry.amount, signed=True)
+    amount = UNREADABLE_AMOUNT if money is None else escape(money)
+    day = NO_DATE if entry.date is None else entry.date.isoformat()
+    line = f"`{amount}`  {day}  {clip_escaped(entry.description, DESCRIPTION_LIMIT)}"
     if entry.invoice_id:
         line += f"  {link(links.invoice(entry.invoice_id), f'Invoice #{entry.invoice_id}')}"
     return section(line)
@@ -88,18 +92,29 @@ def _field(label: str, value: str) -> dict[str, str]:
     return {"type": "mrkdwn", "text": f"*{label}*\n{value}"}
 
 
+def incomplete(log: CreditLog) -> str:
+    """` (incomplete)` after a sum that leaves out rows whose amount could not be read; else empty."""
+    return "" if log.complete else " (incomplete)"
+
+
 def _summary_fields(view: CreditView) -> list[dict[str, str]]:
     money = view.currency.money
     shown, whole = view.shown, view.log
     label = view.filters.label
+    partial = incomplete(shown)
     fields = [
-        _field(f"Total{label}", f"`{escape(money(shown.total))}`"),
+        _field(f"Total{label}{partial}", f"`{escape(money(shown.total))}`"),
         _field(f"Entries{label}", f"{shown.count:,}"),
-        _field(f"Credits in{label}", f"`{escape(money(shown.credits_in))}`"),
-        _field(f"Credits out{label}", f"`{escape(money(shown.credits_out))}`"),
+        _field(f"Credits in{label}{partial}", f"`{escape(money(shown.credits_in))}`"),
+        _field(f"Credits out{label}{partial}", f"`{escape(money(shown.credits_out))}`"),
     ]
     if view.filters.active:
-        fields.append(_field("All-time total", f"`{escape(money(whole.total))}` ({whole.count:,} entries)"))
+        fields.append(
+            _field(
+                f"All-time total{incomplete(whole)}",
+                f"`{escape(money(whole.total))}` ({whole.count:,} entries)",
+            )
+        )
     if view.details is not None and view.details.credit is not None:
         fields.append(_field("Balance in WHMCS", f"`{escape(money(view.details.credit))}`"))
     return fields
@@ -114,6 +129,16 @@ def balance_warning(view: CreditView) -> str | None:
     return (
         f":warning: The log sums to {escape(money(view.log.total))}; WHMCS's balance is "
         f"{escape(money(balance))}. Entries may have been edited or removed by hand."
+    )
+
+
+def incomplete_warning(view: CreditView) -> str | None:
+    """Said plainly when a total leaves out rows whose amount WHMCS sent in a form that cannot be read."""
+    if view.log.complete:
+        return None
+    return (
+        f":warning: The totals are incomplete: {escape(unreadable_note(view.log.totals.unreadable))}, "
+        "so they are left out of every total. Check those entries in WHMCS."
     )
 
 
@@ -154,9 +179,9 @@ def credit_log_message(view: CreditView, links: AdminLinks, *, allow_share: bool
         )
     else:
         blocks.append({"type": "section", "fields": _summary_fields(view)})
-    warning = balance_warning(view)
-    if warning:
-        blocks.append(section(warning))
+    for warning in (incomplete_warning(view), balance_warning(view)):
+        if warning:
+            blocks.append(section(warning))
     blocks.extend(context(note) for note in view.notes)
     if view.log.entries and not shown.entries:
         blocks.append(section(f"No entries {escape(view.filters.describe())}."))
@@ -168,7 +193,10 @@ def credit_log_message(view: CreditView, links: AdminLinks, *, allow_share: bool
         blocks.extend(_entry_block(entry, view, links) for entry in page)
     blocks.extend(_buttons(view, len(page), allow_share))
     who = f"{view.details.name} (#{view.client_id})" if view.details else f"client #{view.client_id}"
-    text = f"Credits of {who}: {view.log.count:,} entries, total {view.currency.money(view.log.total)}"
+    text = (
+        f"Credits of {who}: {view.log.count:,} entries, "
+        f"total{incomplete(view.log)} {view.currency.money(view.log.total)}"
+    )
     return {"text": clip_escaped(text, MAX_FALLBACK_TEXT), "blocks": blocks}
 
 
@@ -178,12 +206,15 @@ def summary_message(view: CreditView, links: AdminLinks, shared_by: str) -> Mess
         section(client_line(view, links)),
         {"type": "section", "fields": _summary_fields(view)},
     ]
-    warning = balance_warning(view)
-    if warning:
-        blocks.append(section(warning))
+    for warning in (incomplete_warning(view), balance_warning(view)):
+        if warning:
+            blocks.append(section(warning))
     blocks.append(context(f"Credit summary shared by <@{shared_by}> with /credits"))
     who = view.details.name if view.details else f"client #{view.client_id}"
-    text = f"Credit summary of {who} (#{view.client_id}): total {view.currency.money(view.log.total)}"
+    text = (
+        f"Credit summary of {who} (#{view.client_id}): "
+        f"total{incomplete(view.log)} {view.currency.money(view.log.total)}"
+    )
     return {"text": clip_escaped(text, MAX_FALLBACK_TEXT), "blocks": blocks}
 
 

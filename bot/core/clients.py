@@ -28,15 +28,19 @@ class Currency:
     format: int = 1
 
     def money(self, amount: Decimal, *, signed: bool = False) -> str:
-        """As WHMCS shows it, sign first: `-$10.00 USD`; `signed` adds `+` to positive amounts."""
+        """As WHMCS's formatCurrency writes it, the minus after the prefix: `$-10.00 USD`, `€-10,00 EUR`.
+
+        `signed` adds `+` to positive amounts, before the prefix (`+$10.00 USD`): WHMCS shows no plus sign,
+        and one placed where a minus would stand read as part of the number in the admin area's columns."""
         thousands, decimal_mark = _SEPARATORS.get(self.format, _SEPARATORS[1])
         places = Decimal("1") if self.format == 4 else Decimal("0.01")
         rounded = amount.quantize(places, rounding=ROUND_HALF_UP)
         whole, _, fraction = f"{abs(rounded):f}".partition(".")
         grouped = f"{int(whole):,}".replace(",", thousands)
         number = f"{grouped}{decimal_mark}{fraction}" if fraction else grouped
-        sign = "-" if rounded < 0 else ("+" if signed and rounded > 0 else "")
-        return f"{sign}{self.prefix}{number}{self.suffix}"
+        minus = "-" if rounded < 0 else ""
+        plus = "+" if signed and rounded > 0 else ""
+        return f"{plus}{self.prefix}{minus}{number}{self.suffix}"
 
 
 PLAIN = Currency()

@@ -42,6 +42,7 @@ _NUMBER_LIKE = re.compile(r"[#+\-]?\d*", re.ASCII)
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _EMAIL = re.compile(r"[^@\s<>]{1,64}@[^@\s<>]{1,255}\.[^@\s<>.]{1,63}")
 FILTER_WORDS = ("since", "until", "last")
+_SLACK_EMAIL = re.compile(r"<mailto:([^\s<>|@]{1,64}@[^\s<>|@]{1,255})(?:\|\1)?>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +143,21 @@ def parse_filters(words: list[str]) -> Filters | Invalid:
     return Filters(since=since, until=until, last=last)
 
 
+def slack_text(text: str) -> str:
+    """What the person typed, from a slash command's `text` as Slack delivers it.
+
+    Slack sends `&`, `<` and `>` as `&amp;`, `&lt;` and `&gt;` whatever the command's "escape" setting
+    (its docs: "Escaping text" for slash commands), and, with escaping on, an email as
+    `<mailto:jane@example.com|jane@example.com>`. Decoded once, so `Smith &amp; Sons` searches for
+    `Smith & Sons` and a typed `&amp;` stays `&amp;`.
+    """
+    text = _SLACK_EMAIL.sub(lambda found: found.group(1), text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def parse_command(text: str) -> Command:
-    stripped = (text or "").strip()
+    """A slash command's text as Slack delivers it (escaped, see `slack_text`) -> what to do."""
+    stripped = slack_text(text or "").strip()
     if stripped.lower() in ("", "help", "-h", "--help", "?"):
         return ShowHelp()
     if len(stripped) > MAX_TEXT:

@@ -1,8 +1,9 @@
 """A credit log as CSV that is exact and safe to open in a spreadsheet.
 
 Text cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage
-return) get a leading `'`; the amount column is written as WHMCS holds it and stays numeric. UTF-8 without
-a byte-order mark, comma-separated, CRLF line ends, a header row.
+return) get a leading `'`; the amount column is written as WHMCS holds it and stays numeric. A date or an
+amount WHMCS sent in a form that cannot be read is an empty cell, never a guess. UTF-8 without a
+byte-order mark, comma-separated, CRLF line ends, a header row.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ def credit_log_csv(log: CreditLog) -> str:
     for entry in log.entries:
         writer.writerow(
             (
-                entry.id,
-                entry.date.isoformat(),
+                "" if entry.id is None else entry.id,
+                "" if entry.date is None else entry.date.isoformat(),
                 neutralise(entry.description),
-                f"{entry.amount:f}",
+                "" if entry.amount is None else f"{entry.amount:f}",
                 entry.invoice_id or "",
             )
         )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.blocks import NO_DATE, UNREADABLE_AMOUNT, incomplete
 from bot.core.clients import PLAIN
+from bot.core.credits import CreditEntry, CreditLog, unreadable_note
 from bot.core.mrkdwn import clip
 from bot.core.views import CreditView
 
@@ -31,13 +33,22 @@ def client_heading(view: CreditView) -> list[str]:
     return lines
 
 
+def totals_line(log: CreditLog, label: str) -> str:
+    """`3 entries; total 7.50 (credits in …, credits out …)`, and what an incomplete total leaves out."""
+    line = (
+        f"{log.count} entries{label}; total{incomplete(log)} {PLAIN.money(log.total)} "
+        f"(credits in {PLAIN.money(log.credits_in)}, credits out {PLAIN.money(log.credits_out)})"
+    )
+    return line if log.complete else f"{line}: {unreadable_note(log.totals.unreadable)}"
+
+
 def log_as_table(view: CreditView) -> str:
     shown = view.shown
     rows = [
         (
-            entry.date.isoformat(),
+            NO_DATE if entry.date is None else entry.date.isoformat(),
             clip(entry.description, DESCRIPTION_WIDTH),
-            PLAIN.money(entry.amount),
+            UNREADABLE_AMOUNT if entry.amount is None else PLAIN.money(entry.amount),
             f"#{entry.invoice_id}" if entry.invoice_id else "",
         )
         for entry in shown.entries
@@ -56,17 +67,32 @@ def log_as_table(view: CreditView) -> str:
         lines += [line(row) for row in rows]
     else:
         lines.append("No credit entries.")
-    lines.append(
-        f"{shown.count} entries{view.filters.label}; total {PLAIN.money(shown.total)} "
-        f"(credits in {PLAIN.money(shown.credits_in)}, credits out {PLAIN.money(shown.credits_out)})"
-    )
+    lines.append(totals_line(shown, view.filters.label))
     if view.filters.active:
-        lines.append(f"All-time: {view.log.count} entries; total {PLAIN.money(view.log.total)}")
+        lines.append(
+            f"All-time: {view.log.count} entries; total{incomplete(view.log)} {PLAIN.money(view.log.total)}"
+        )
     return "\n".join(lines)
 
 
+def _unreadable(log: CreditLog) -> list[dict[str, int | None]]:
+    return [{"id": entry.id, "position": entry.position} for entry in log.totals.unreadable]
+
+
+def _entry_json(entry: CreditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "date": None if entry.date is None else entry.date.isoformat(),
+        "description": entry.description,
+        "amount": None if entry.amount is None else str(entry.amount),
+        "invoice_id": entry.invoice_id,
+    }
+
+
 def log_as_json(view: CreditView) -> dict[str, Any]:
-    """Amounts as strings, so that no JSON reader turns them into floats."""
+    """Amounts as strings, so that no JSON reader turns them into floats. A date or amount that could not be
+    read is null; `total_complete` is false when a total leaves such amounts out, and `unreadable_amounts`
+    names their rows (`id`, or null, and `position` in WHMCS's reply)."""
     shown = view.shown
     details = view.details
     return {
@@ -85,17 +111,11 @@ def log_as_json(view: CreditView) -> dict[str, Any]:
         "total": PLAIN.money(shown.total),
         "credits_in": PLAIN.money(shown.credits_in),
         "credits_out": PLAIN.money(shown.credits_out),
+        "total_complete": shown.complete,
+        "unreadable_amounts": _unreadable(shown),
         "all_time_count": view.log.count,
         "all_time_total": PLAIN.money(view.log.total),
+        "all_time_total_complete": view.log.complete,
         "notes": list(view.notes),
-        "entries": [
-            {
-                "id": entry.id,
-                "date": entry.date.isoformat(),
-                "description": entry.description,
-                "amount": str(entry.amount),
-                "invoice_id": entry.invoice_id,
-            }
-            for entry in shown.entries
-        ],
+        "entries": [_entry_json(entry) for entry in shown.entries],
     }

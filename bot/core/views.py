@@ -86,9 +86,12 @@ class CreditView:
     @property
     def differing_balance(self) -> Decimal | None:
         """WHMCS's balance when it is known and is not the sum of the log (entries edited or removed by
-        hand), which every answer points out; else None."""
+        hand), which every answer points out; else None. Also None when the log's sum is incomplete (an
+        amount could not be read): the answer says that instead of comparing a sum that is not exact."""
         credit = None if self.details is None else self.details.credit
-        return credit if credit is not None and credit != self.log.total else None
+        if credit is None or not self.log.complete:
+            return None
+        return credit if credit != self.log.total else None
 
     def ref(self, offset: int) -> ViewRef:
         """What a button carries: this client and these filters, at the page the button leads to."""

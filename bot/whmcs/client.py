@@ -25,6 +25,12 @@ logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
 
 
+def flags(**wanted: bool) -> dict[str, str]:
+    """WHMCS reads a flag with PHP's truthiness: any value but "" and "0" is true, "false" included.
+    So a flag goes as "1" (what PHP's http_build_query sends for true) when meant, else not at all."""
+    return {name: "1" for name, on in wanted.items() if on}
+
+
 WhmcsObserver = Callable[[str, float, WhmcsError | None], None]
 """Told of every action: its name, how many seconds it took, and the WHMCS error it ended in (or None)."""
 
@@ -55,12 +61,13 @@ class WhmcsClient:
             lambda: credit_log(self._send("GetCredits", {"clientid": str(client_id)}), client_id),
         )
 
-    def get_client(self, client_id: int) -> ClientDetails:
-        body = self.call("GetClientsDetails", str(client_id), clientid=str(client_id), stats="false")
+    def get_client(self, client_id: int, *, stats: bool = False) -> ClientDetails:
+        """`stats` makes WHMCS compute a dozen aggregate queries; asked for only when it is wanted."""
+        body = self.call("GetClientsDetails", str(client_id), clientid=str(client_id), **flags(stats=stats))
         return client_details(body, fallback_id=client_id)
 
-    def get_client_by_email(self, email: str) -> ClientDetails:
-        return client_details(self.call("GetClientsDetails", email, email=email, stats="false"))
+    def get_client_by_email(self, email: str, *, stats: bool = False) -> ClientDetails:
+        return client_details(self.call("GetClientsDetails", email, email=email, **flags(stats=stats)))
 
     def search_clients(self, text: str, limit: int) -> tuple[list[ClientMatch], int]:
         """Clients whose email, first or last name, company or "first last" start with `text`."""

@@ -5,12 +5,11 @@ A transport hands back WHMCS's reply uninterpreted; what it means is decided in 
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
 import time
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Protocol
 
 import requests
@@ -18,7 +17,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from bot.core.errors import WhmcsUnavailable
+from bot.core.php_output import json_reply
 from bot.settings import WhmcsSettings, shown_url
+from bot.telemetry.logs import event
 
 logger = logging.getLogger(__name__)
 
@@ -31,16 +32,55 @@ class Transport(Protocol):
     def __call__(self, action: str, fields: dict[str, str]) -> object: ...
 
 
+PHP_OUTPUT_WARNING_INTERVAL = 600.0
+"""Seconds between two `whmcs_php_output` warnings: each reply carries the messages, the log needs one."""
+
+
+class PhpOutputNotices:
+    """Counts the replies in which PHP printed its own messages around the JSON, and tells the operator at
+    most once per PHP_OUTPUT_WARNING_INTERVAL (per process) to switch `display_errors` off."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._warned_at: float | None = None
+        self.seen = 0
+        self.last_message: str | None = None
+
+    def saw(self, message: str) -> None:
+        with self._lock:
+            self.seen += 1
+            self.last_message = message
+            now = self._clock()
+            due = self._warned_at is None or now - self._warned_at >= PHP_OUTPUT_WARNING_INTERVAL
+            if due:
+                self._warned_at = now
+        if due:
+            event(
+                logger,
+                "whmcs_php_output",
+                logging.WARNING,
+                php_message=message,
+                advice="WHMCS's PHP prints its messages into API replies: switch display_errors off in "
+                "WHMCS's PHP settings",
+            )
+
+
+php_output = PhpOutputNotices()
+
+
 def decode_reply(body: bytes, status: int) -> object:
     """WHMCS's JSON whatever the HTTP status (login failures come as 403 with a JSON body).
 
-    Numbers are parsed as Decimal so that no amount ever passes through float.
+    Numbers are parsed as Decimal so that no amount ever passes through float. PHP's own messages around
+    the JSON (`display_errors` on) are set aside and reported to `php_output`.
     """
     text = body.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
-    try:
-        return json.loads(text, parse_float=Decimal)
-    except (ValueError, RecursionError):
-        pass
+    reply = json_reply(text)
+    if reply is not None:
+        if reply.php_message is not None:
+            php_output.saw(reply.php_message)
+        return reply.value
     if status >= 400:
         raise WhmcsUnavailable(f"HTTP {status} without a JSON body", cause="http_status")
     if text.startswith("<"):

@@ -43,7 +43,7 @@ def test_by_id_shows_who_the_client_is(bot: BotUnderTest, acme: FakeWhmcs) -> No
     assert "*Jane Doe (Acme Ltd)* · <" in text
     assert "/admin/clientssummary.php?userid=42|#42> · jane@example.com · Active" in text
     assert "*Balance in WHMCS*\n`$60.05 USD`" in text
-    assert "`+$100.10 USD`" in text and "`-$40.05 USD`" in text
+    assert "`+$100.10 USD`" in text and "`$-40.05 USD`" in text  # issue 12: the minus after the prefix
     assert ":warning:" not in text
     assert message_problems(answer) == []
 

@@ -20,9 +20,11 @@ from tests.fakes.whmcs import client
         (2, "1234.56", "$1,234.56 USD"),
         (3, "1234.56", "$1.234,56 USD"),
         (4, "1234.56", "$1,235 USD"),
-        (2, "-10", "-$10.00 USD"),
+        (2, "-10", "$-10.00 USD"),  # issue 12: the minus after the prefix, as WHMCS prints it
         (2, "1234567.891", "$1,234,567.89 USD"),
-        (3, "-0.5", "-$0,50 USD"),
+        (3, "-0.5", "$-0,50 USD"),
+        (3, "-1234.5", "$-1.234,50 USD"),
+        (4, "-1234.5", "$-1,235 USD"),
         (4, "0", "$0 USD"),
     ],
 )
@@ -34,7 +36,8 @@ def test_each_currency_format(number_format: int, amount: str, shown: str) -> No
 def test_signed_amounts_for_entries() -> None:
     euro = Currency(code="EUR", prefix="€", suffix="", format=3)
     assert euro.money(Decimal("10"), signed=True) == "+€10,00"
-    assert euro.money(Decimal("-10"), signed=True) == "-€10,00"
+    assert euro.money(Decimal("-10"), signed=True) == "€-10,00"
+    assert Currency(code="EUR", prefix="€", suffix=" EUR", format=3).money(Decimal("-10")) == "€-10,00 EUR"
     assert PLAIN.money(Decimal("7.5")) == "7.50"
 
 

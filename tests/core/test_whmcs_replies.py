@@ -21,6 +21,7 @@ from bot.core.errors import (
     WhmcsUnexpectedReply,
     error_kind,
 )
+from bot.core.whmcs_replies import UNREADABLE_DESCRIPTION as UNREADABLE
 from bot.core.whmcs_replies import credit_log
 from tests.fakes.whmcs import credits_reply, entry, flattened
 
@@ -189,20 +190,34 @@ def test_typed_errors_name_what_matters() -> None:
         {"credits": {"credit": []}},
         {"result": "success", "credits": "garbage"},
         {"result": "success", "credits": {"credit": [1, 2]}},
-        {"result": "success", "credits": {"credit": [{"id": "x", "date": "2024-01-01", "amount": "1"}]}},
-        {"result": "success", "credits": {"credit": [{"id": 1, "date": "yesterday", "amount": "1"}]}},
-        {"result": "success", "credits": {"credit": [{"id": 1, "date": "2024-01-01", "amount": "lots"}]}},
-        {"result": "success", "credits": {"credit": [{"id": 1, "date": "2024-01-01", "amount": "NaN"}]}},
-        {"result": "success", "credits": {"credit": [{"id": 1, "date": "2024-01-01", "amount": True}]}},
-        {
-            "result": "success",
-            "credits": {"credit": [{"id": 1, "date": "2024-01-01", "amount": "1", "description": {"a": 1}}]},
-        },
     ],
 )
 def test_unexpected_shapes_are_a_clear_error(reply: Any) -> None:
     with pytest.raises(WhmcsUnexpectedReply):
         credit_log(reply, 1)
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "shown"),
+    [
+        ({"id": "x", "date": "2024-01-01", "amount": "1"}, "id", None),
+        ({"id": 1, "date": "yesterday", "amount": "1"}, "date", None),
+        ({"id": 1, "date": "0000-00-00", "amount": "1"}, "date", None),
+        ({"id": 1, "date": "2024-01-01", "amount": "lots"}, "amount", None),
+        ({"id": 1, "date": "2024-01-01", "amount": "NaN"}, "amount", None),
+        ({"id": 1, "date": "2024-01-01", "amount": True}, "amount", None),
+        ({"id": 1, "date": "2024-01-01", "amount": "1", "description": {"a": 1}}, "description", UNREADABLE),
+    ],
+)
+def test_a_field_that_cannot_be_read_is_kept_as_unreadable(
+    row: dict[str, Any], field: str, shown: Any
+) -> None:
+    """Until issue 12 each of these made the whole log "unexpected"; now only that field of that row is."""
+    reply = {"result": "success", "credits": {"credit": [row, entry(2, "2024-02-01", "Top-up", "5.00")]}}
+    log = credit_log(reply, 1)
+    assert log.count == 2
+    bad = next(e for e in log.entries if e.description != "Top-up")
+    assert getattr(bad, field) == shown
 
 
 amounts = st.decimals(
@@ -254,7 +269,9 @@ def test_any_json_is_a_log_or_a_whmcs_error(reply: Any) -> None:
         log = credit_log(reply, 1)
     except WhmcsError:
         return
-    assert log.total == sum((e.amount for e in log.entries), Decimal(0))
+    readable = [e.amount for e in log.entries if e.amount is not None]
+    assert log.total == sum(readable, Decimal(0))
+    assert log.complete == (len(readable) == log.count)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,10 @@
-"""A loopback WHMCS: POST /includes/api.php with form fields, JSON replies shaped like a live WHMCS 8."""
+"""A loopback WHMCS: POST /includes/api.php with form fields, JSON replies shaped like a live WHMCS 8.
+
+Replies are encoded as WHMCS's `json_encode` writes them (`<`, `>`, `&`, `'`, `"` inside strings as
+`\u003c`, `\u003e`, `\u0026`, `\u0027`, `\u0022`), and a search is matched against text stored the way
+WHMCS stores input, HTML-escaped (issue 12 §7). `php_output` is what PHP prints before every reply on an
+install with `display_errors` on (issue 12 §1).
+"""
 
 from __future__ import annotations
 
@@ -33,7 +39,34 @@ class Reply:
             return self.body
         if isinstance(self.body, str):
             return self.body.encode()
-        return json.dumps(self.body, default=str).encode()
+        return php_json(self.body).encode()
+
+
+def php_json(value: Any) -> str:
+    """JSON as WHMCS's json_encode writes it: with JSON_HEX_TAG, _AMP, _APOS and _QUOT, and non-ASCII
+    characters as \\uXXXX (PHP's default). Decimals become strings, as WHMCS sends amounts."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{php_json(str(key))}:{php_json(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(php_json(item) for item in value) + "]"
+    if isinstance(value, str | Decimal):
+        text = json.dumps(str(value))[1:-1]  # every `"` here is escaped once, so `\"` is always a quote
+        for char, code in (("<", "003C"), (">", "003E"), ("&", "0026"), ("'", "0027")):
+            text = text.replace(char, f"\\u{code}")
+        return '"' + text.replace('\\"', "\\u0022") + '"'
+    return json.dumps(value)
+
+
+def whmcs_stored(text: str) -> str:
+    """Text as WHMCS stores what was typed into it: HTML-escaped, quotes included (`&#039;`, `&quot;`)."""
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#039;")):
+        text = text.replace(char, entity)
+    return text
+
+
+def php_truthy(value: str | None) -> bool:
+    """How WHMCS reads a flag: PHP's truthiness, where only "" and "0" are false, so "false" is true."""
+    return value not in (None, "", "0")
 
 
 def error(message: str, status: int = 200) -> Reply:
@@ -107,7 +140,9 @@ class FakeWhmcs(LoopbackServer):
     from `currencies`; `queue` replies to send next, in order. Actions in `denied_actions` are refused as
     an API role without them would.
 
-    Every request's form fields are recorded in `calls`. `latency` delays every answer.
+    Every request's form fields are recorded in `calls`, exactly as received. `latency` delays every
+    answer. Flags are read as WHMCS reads them (`php_truthy`): GetClientsDetails computes its statistics,
+    counted in `stats_computed`, for any `stats` but "" and "0".
     """
 
     credits: dict[int, Any] = field(default_factory=dict)
@@ -119,6 +154,8 @@ class FakeWhmcs(LoopbackServer):
     queued: list[tuple[str | None, Reply]] = field(default_factory=list)
     calls: list[dict[str, str]] = field(default_factory=list)
     latency: float = 0.0
+    php_output: str = ""
+    stats_computed: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -169,11 +206,17 @@ class FakeWhmcs(LoopbackServer):
             found = [c for cid, c in self.clients.items() if str(cid) == fields.get("clientid")]
         if not found:
             return error("Client Not Found")
-        return Reply({"result": "success", **found[0], "client": found[0], "stats": {}})
+        reply = {"result": "success", **found[0], "client": found[0]}
+        if php_truthy(fields.get("stats")):
+            with self.lock:
+                self.stats_computed += 1
+            reply["stats"] = {"numdueinvoices": 0, "creditbalance": found[0]["credit"]}
+        return Reply(reply)
 
     def get_clients(self, fields: dict[str, str]) -> Reply:
-        """WHMCS's search: the start of email, first name, last name, company or "first last"."""
-        needle = fields.get("search", "").lower()
+        """WHMCS's search: the start of email, first name, last name, company or "first last", compared
+        with the search escaped as WHMCS escapes all input, since the stored text is escaped too."""
+        needle = whmcs_stored(fields.get("search", "")).lower()
         found = [
             c
             for c in self.clients.values()
@@ -239,7 +282,10 @@ class _Handler(QuietHandler):
             time.sleep(delay)
         with owner.lock:
             owner.in_flight -= 1
+        body, content_type = reply.encoded(), reply.content_type
+        if owner.php_output:  # PHP prints its messages first, and its default Content-Type is text/html
+            body, content_type = owner.php_output.encode() + body, "text/html; charset=utf-8"
         try:
-            self.send(reply.status, reply.encoded(), reply.content_type, reply.headers)
+            self.send(reply.status, body, content_type, reply.headers)
         except (BrokenPipeError, ConnectionResetError):
             return
