@@ -142,7 +142,11 @@ def test_as_configured_neither_billing_data_nor_refused_bodies_are_logged(
     with running_bot(slack, settings_with_access_key) as bot:
         whole_run(bot, slack, whmcs)
     time.sleep(0.2)
-    sensitive = SECRETS | {"billing data": BILLING_TEXT, "verification token": VERIFICATION_TOKEN}
+    sensitive = SECRETS | {
+        "billing data": BILLING_TEXT,
+        "verification token": VERIFICATION_TOKEN,
+        "response_url path": "/response/",  # every request's response_url (tests/fakes/slack.py)
+    }
     assert leaks(captured.records, sensitive) == {}
     refused = [r for r in captured.records if r.getMessage() == "request_refused"]
     ages = sorted(r.fields["timestamp_age_s"] for r in refused)  # type: ignore[attr-defined]
@@ -165,3 +169,20 @@ def test_a_secret_that_reaches_a_log_line_is_redacted(capsys: pytest.CaptureFixt
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines[0]["event"] == "url https://x?secret=[redacted]"
     assert lines[1]["value"] == "[redacted]"
+
+
+def test_a_slack_response_url_that_reaches_a_log_line_is_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    url = "https://hooks.slack.com/commands/T0FAKE/1234567890/abcDEFghiJKL"
+    try:
+        configure("DEBUG", json_lines=False)
+        logging.getLogger("urllib3.connectionpool").debug('%s "POST %s HTTP/1.1" 200 2', "https://x", url)
+        logging.getLogger("credits.test").warning("posting", extra={"fields": {"to": url}})
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    out = capsys.readouterr().out
+    assert "POST" not in out, "urllib3's request lines stay below its INFO floor"
+    assert "abcDEFghiJKL" not in out and "T0FAKE/1234567890" not in out
+    assert "to=https://hooks.slack.com/[redacted]" in out
