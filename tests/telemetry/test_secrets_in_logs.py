@@ -17,7 +17,9 @@ import pytest
 
 from bot.core.blocks import EXPORT_ACTION, SHARE_ACTION
 from bot.settings import WhmcsSettings
+from bot.slack.membership import FAILURE_MEMORY_SECONDS
 from bot.telemetry.logs import LIBRARY_FLOORS, JsonFormatter, configure
+from tests.fakes.clock import FakeClock
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.whmcs import ACCESS_KEY, IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error
 from tests.serve.test_gate import FORM, post, sign
@@ -77,12 +79,13 @@ def settings_with_access_key(whmcs: FakeWhmcs) -> WhmcsSettings:
     )
 
 
-def whole_run(bot: BotUnderTest, slack: FakeSlack, whmcs: FakeWhmcs) -> None:
+def whole_run(bot: BotUnderTest, slack: FakeSlack, whmcs: FakeWhmcs, clock: FakeClock) -> None:
     """Everything that logs: each kind of answer, failure and refusal the bot has."""
     whmcs.set_credits(42, [entry(1, "2024-03-01", BILLING_TEXT, "12.34")])
     slack.methods["usergroups.users.list"] = lambda args: (500, {"ok": False, "error": "fatal_error"})
     assert bot.answer(bot.command("42", user=BOB))["text"].startswith("I couldn't verify")
     del slack.methods["usergroups.users.list"]
+    clock.advance(FAILURE_MEMORY_SECONDS)  # Slack's failure is no longer remembered
     answer = bot.answer(bot.command("42"))
     for action in (EXPORT_ACTION, SHARE_ACTION):
         assert bot.answer(bot.click(buttons(answer)[action]))["replace_original"] is False
@@ -120,10 +123,14 @@ def leaks(records: list[logging.LogRecord], values: dict[str, str]) -> dict[str,
 
 
 def test_no_secret_is_logged_even_with_every_library_at_debug(
-    captured: Everything, slack: FakeSlack, whmcs: FakeWhmcs, settings_with_access_key: WhmcsSettings
+    captured: Everything,
+    slack: FakeSlack,
+    whmcs: FakeWhmcs,
+    settings_with_access_key: WhmcsSettings,
+    clock: FakeClock,
 ) -> None:
-    with running_bot(slack, settings_with_access_key) as bot:
-        whole_run(bot, slack, whmcs)
+    with running_bot(slack, settings_with_access_key, clock=clock) as bot:
+        whole_run(bot, slack, whmcs, clock)
     time.sleep(0.2)
     loggers = {record.name.split(".")[0] for record in captured.records}
     assert {"slack_sdk", "slack_bolt", "urllib3", "credits", "bot"} <= loggers
@@ -136,11 +143,12 @@ def test_as_configured_neither_billing_data_nor_refused_bodies_are_logged(
     whmcs: FakeWhmcs,
     settings_with_access_key: WhmcsSettings,
     capsys: pytest.CaptureFixture[str],
+    clock: FakeClock,
 ) -> None:
     configure("DEBUG", json_lines=True, secrets=list(SECRETS.values()))
     logging.getLogger().addHandler(captured)
-    with running_bot(slack, settings_with_access_key) as bot:
-        whole_run(bot, slack, whmcs)
+    with running_bot(slack, settings_with_access_key, clock=clock) as bot:
+        whole_run(bot, slack, whmcs, clock)
     time.sleep(0.2)
     sensitive = SECRETS | {
         "billing data": BILLING_TEXT,
