@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.app.lookup_pool import Acknowledged
 from bot.app.lookups import Lookups
 from bot.core.access import AccessPolicy
 from bot.core.blocks import AdminLinks
@@ -30,3 +31,4 @@ class Services:
     limiter: RateLimiter
     slack: WebClient
     allow_share: bool = True
+    acknowledged: Acknowledged = field(default_factory=Acknowledged)

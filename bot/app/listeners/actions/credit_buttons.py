@@ -12,10 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot.app.listeners.work import Answer, Work, access, denial, finish, guarded, over_limit, reply
+from bot.app.listeners.work import (
+    Answer,
+    Work,
+    access,
+    denial,
+    finish,
+    guarded,
+    over_limit,
+    promise_answer,
+    reply,
+)
 from bot.app.services import Services
 from bot.core.blocks import (
     EXPORT_ACTION,
@@ -114,9 +124,13 @@ BUTTONS = (
 )
 
 
-def press(services: Services, button: Button, body: dict[str, Any], action: dict[str, Any]) -> None:
+PRESSED = "credits_pressed"
+
+
+def press(
+    services: Services, button: Button, body: dict[str, Any], action: dict[str, Any], work: Work
+) -> None:
     """The lazy part of a press: who pressed, whether they may, what the button's value asks for."""
-    work = Work.of_action(body, action)
     with services.metrics.lookup_in_flight():
         outcome = run(services, button, work, action)
     finish(services, work, outcome)
@@ -141,19 +155,33 @@ def run(services: Services, button: Button, work: Work, action: dict[str, Any]) 
     return outcome
 
 
-def acknowledge(ack: Ack) -> None:
+def acknowledge(
+    services: Services, ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    """Acknowledge at once; the press is now owed an answer, which travels to the lazy part in the context."""
     ack()
+    work = Work.of_action(body, action)
+    promise_answer(services, work)
+    context[PRESSED] = work
 
 
 def register(app: App, services: Services) -> None:
+    def acknowledge_press(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
+        acknowledge(services, ack, body, action, context)
+
     for button in BUTTONS:
-        app.action(button.action_id)(ack=acknowledge, lazy=[presser(services, button)])
+        app.action(button.action_id)(ack=acknowledge_press, lazy=[presser(services, button)])
 
 
-def presser(services: Services, button: Button) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+def presser(
+    services: Services, button: Button
+) -> Callable[[dict[str, Any], dict[str, Any], BoltContext], None]:
     """The lazy listener of one button, with the arguments Bolt injects by name."""
 
-    def pressed(body: dict[str, Any], action: dict[str, Any]) -> None:
-        press(services, button, body, action)
+    def pressed(body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+        work: Work | None = context.get(PRESSED)
+        press(services, button, body, action, work if work is not None else Work.of_action(body, action))
 
     return pressed
