@@ -8,6 +8,7 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,8 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 @contextmanager
 def frozen(url: str) -> Iterator[None]:
     """The redis-server process stopped: it accepts connections (the kernel does) and answers nothing."""
-    pid = int(redis.Redis.from_url(url).info()["process_id"])
+    info: dict[str, Any] = redis.Redis.from_url(url).info()  # type: ignore[assignment]
+    pid = int(info["process_id"])
     os.kill(pid, signal.SIGSTOP)
     try:
         yield
@@ -79,13 +81,18 @@ def test_a_lock_redis_applied_late_holds_the_others_for_a_few_seconds_at_most(re
     stalled = RedisSingleFlight(connected, wait_seconds=30)
     other = RedisSingleFlight(connect(redis_url, verify_tls=True, pool_size=4), wait_seconds=30)
     calls: list[str] = []
+
+    def ask(who: str) -> str:
+        calls.append(who)
+        return f"{who}'s reply"
+
     with frozen(redis_url):
-        assert stalled.run(KEY, lambda: calls.append("A") or "A's reply") == "A's reply"
+        assert stalled.run(KEY, lambda: ask("A")) == "A's reply"
     deadline = time.monotonic() + 5
     while not redis.Redis.from_url(redis_url).keys("credits-bot:flight:*"):
         assert time.monotonic() < deadline, "Redis never applied the late SET NX"
         time.sleep(0.01)
     started = time.monotonic()
-    assert other.run(KEY, lambda: calls.append("B") or "B's reply") == "B's reply"
+    assert other.run(KEY, lambda: ask("B")) == "B's reply"
     assert time.monotonic() - started <= LOCK_SECONDS + 1, "not the 30 s a confirmed leader may take"
     assert calls == ["A", "B"]
