@@ -31,8 +31,10 @@ class FakeSlack(LoopbackServer):
     answering (status, body) or (status, body, headers), or hanging up when the status is HANG_UP.
 
     auth.test lists `scopes` in its `x-oauth-scopes` header, as Slack does; apps.connections.open (with the
-    app-level token) answers with `socket_url`. Every Web API call is recorded in `calls` as (method, args),
-    and the client port it came from in `api_connections`; every post to a response URL in `responses`.
+    app-level token) answers with `socket_url`. `response_failures[key]` lists what the response URL `key`
+    answers before it takes a post (a 5xx, a 429 with Retry-After, HANG_UP), each once, in turn. Every Web
+    API call is recorded in `calls` as (method, args), and the client port it came from in
+    `api_connections`; every post to a response URL in `responses`.
     """
 
     groups: dict[str, list[str]] = field(default_factory=dict)
@@ -43,6 +45,7 @@ class FakeSlack(LoopbackServer):
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
     not_in_channels: set[str] = field(default_factory=set)
+    response_failures: dict[str, list[MethodAnswer]] = field(default_factory=dict)
     api_connections: set[int] = field(default_factory=set)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -138,7 +141,18 @@ class _Handler(QuietHandler):
         else:
             args.update({key: values[0] for key, values in parse_qs(raw.decode()).items()})
         if path.startswith("/response/"):
-            owner.record_response(path.removeprefix("/response/"), args)
+            key = path.removeprefix("/response/")
+            with owner.changed:
+                failures = owner.response_failures.get(key) or []
+                failure = failures.pop(0) if failures else None
+            if failure is not None:
+                if failure[0] == HANG_UP:
+                    self.close_connection = True
+                    return
+                headers = failure[2] if len(failure) == 3 else {}
+                self.send(failure[0], json.dumps(failure[1]).encode(), "text/plain", headers)
+                return
+            owner.record_response(key, args)
             self.send(200, b"ok", "text/plain")
             return
         if path.startswith("/api/"):
