@@ -74,6 +74,7 @@ def build_services(
         answer=ResponseUrlPoster(slack.bot_concurrency),
         audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
         limiter=shared.limiter,
+        recent=shared.store,
         slack=client,
         metrics=metrics,
     )

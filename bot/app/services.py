@@ -12,8 +12,10 @@ from bot.app.lookup_pool import Acknowledged
 from bot.app.lookups import Lookups
 from bot.core.access import AccessPolicy
 from bot.core.blocks import AdminLinks
+from bot.core.ports import Store
 from bot.slack.membership import GroupMembership
 from bot.state.limits import RateLimiter
+from bot.state.memory import MemoryStore
 from bot.telemetry.audit import Auditor
 from bot.telemetry.metrics import Metrics
 
@@ -32,3 +34,4 @@ class Services:
     slack: WebClient
     allow_share: bool = True
     acknowledged: Acknowledged = field(default_factory=Acknowledged)
+    recent: Store = field(default_factory=MemoryStore)

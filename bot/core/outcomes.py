@@ -23,3 +23,4 @@ class Outcome(StrEnum):
     SHARE_FAILED = "share_failed"
     INTERRUPTED = "interrupted"
     ANSWER_LOST = "answer_lost"
+    ALREADY_DONE = "already_done"

@@ -16,7 +16,18 @@ BOT_TOKEN = "xoxb-fake-bot-token-0123"
 APP_TOKEN = "xapp-fake-app-token-89ab"
 SIGNING_SECRET = "fake-signing-secret-4567"
 TEAM_ID = "T0FAKE"
-BOT_SCOPES = ("commands", "usergroups:read", "users:read", "chat:write", "files:write", "im:write")
+BOT_SCOPES = (
+    "commands",
+    "usergroups:read",
+    "users:read",
+    "chat:write",
+    "files:write",
+    "im:write",
+    "channels:read",
+    "groups:read",
+    "im:read",
+    "mpim:read",
+)
 
 
 HANG_UP = 0
@@ -45,6 +56,8 @@ class FakeSlack(LoopbackServer):
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
     not_in_channels: set[str] = field(default_factory=set)
+    external_channels: set[str] = field(default_factory=set)
+    pending_external_channels: set[str] = field(default_factory=set)
     response_failures: dict[str, list[MethodAnswer]] = field(default_factory=dict)
     api_connections: set[int] = field(default_factory=set)
     changed: threading.Condition = field(default_factory=threading.Condition)
@@ -106,6 +119,8 @@ class FakeSlack(LoopbackServer):
             return 200, {"ok": True, "users": self.groups[group]}
         if method == "users.info":
             return 200, {"ok": True, "user": {"id": args.get("user"), "name": "someone"}}
+        if method == "conversations.info":
+            return 200, {"ok": True, "channel": self.conversation(str(args.get("channel", "")))}
         if method == "conversations.open":
             return 200, {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("UW")}}
         if method == "files.getUploadURLExternal":
@@ -123,6 +138,29 @@ class FakeSlack(LoopbackServer):
                 return 200, {"ok": False, "error": "not_in_channel"}
             return 200, {"ok": True, "channel": args.get("channel"), "ts": f"{time.time():.6f}"}
         return 200, {"ok": False, "error": "unknown_method"}
+
+    def conversation(self, channel: str) -> dict[str, Any]:
+        """conversations.info's channel, in the shape of Slack's conversation object
+        (docs.slack.dev/reference/objects/conversation-object): Slack Connect shows in is_ext_shared,
+        an invitation not yet accepted in is_pending_ext_shared."""
+        external = channel in self.external_channels
+        return {
+            "id": channel,
+            "is_channel": channel.startswith("C"),
+            "is_group": False,
+            "is_im": channel.startswith("D"),
+            "is_mpim": False,
+            "is_private": channel.startswith(("G", "D")),
+            "is_archived": False,
+            "is_shared": external,
+            "is_org_shared": False,
+            "is_ext_shared": external,
+            "is_pending_ext_shared": channel in self.pending_external_channels,
+            "pending_shared": [],
+            "context_team_id": TEAM_ID,
+            "shared_team_ids": [TEAM_ID, "T0OTHERORG"] if external else [TEAM_ID],
+            "is_member": channel not in self.not_in_channels,
+        }
 
 
 class _Handler(QuietHandler):
