@@ -35,7 +35,18 @@ from bot.whmcs.client import WhmcsClient
 from bot.whmcs.transport import HttpTransport, php_output
 
 # The scopes manifest.yaml asks for; a test keeps the two the same.
-REQUIRED_BOT_SCOPES = ("commands", "usergroups:read", "users:read", "chat:write", "files:write", "im:write")
+REQUIRED_BOT_SCOPES = (
+    "commands",
+    "usergroups:read",
+    "users:read",
+    "chat:write",
+    "files:write",
+    "im:write",
+    "channels:read",
+    "groups:read",
+    "im:read",
+    "mpim:read",
+)
 # Asking for a client that cannot exist proves the credentials and the GetCredits permission without
 # reading anyone's data, and needs no permission the bot does not already need.
 PROBE_CLIENT_ID = 0

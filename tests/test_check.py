@@ -54,7 +54,8 @@ def test_all_good(whmcs: FakeWhmcs, slack: FakeSlack) -> None:
         "✓ Slack settings: HTTP; 1 allowed user, 1 allowed user group, in any channel",
         f"✓ WHMCS settings: API at {whmcs.url}/includes/api.php, timeout 1 s",
         "✓ Slack: workspace Fake (T0FAKE), bot user @creditsbot (U0BOT)",
-        "✓ Slack scopes: commands, usergroups:read, users:read, chat:write, files:write, im:write",
+        "✓ Slack scopes: commands, usergroups:read, users:read, chat:write, files:write, im:write, "
+        "channels:read, groups:read, im:read, mpim:read",
         f"✓ Slack user group {BILLING_GROUP} exists (1 member)",
         "✓ WHMCS: the API accepts the credentials and allows GetCredits",
     ]
@@ -89,7 +90,7 @@ def test_a_given_client_is_looked_up(whmcs: FakeWhmcs) -> None:
 
 @pytest.mark.usefixtures("ready")
 def test_missing_and_extra_scopes(slack: FakeSlack) -> None:
-    slack.scopes = ("commands", "chat:write", "files:write", "im:write")
+    slack.scopes = tuple(s for s in check.REQUIRED_BOT_SCOPES if s not in ("usergroups:read", "users:read"))
     status, lines = run_check()
     assert lines[3] == (
         "✗ Slack scopes: the bot token lacks usergroups:read, users:read: add them under OAuth & Permissions "
@@ -98,8 +99,8 @@ def test_missing_and_extra_scopes(slack: FakeSlack) -> None:
     assert status == 1
     slack.scopes = (*check.REQUIRED_BOT_SCOPES, "channels:history")
     assert run_check()[1][3] == (
-        "✓ Slack scopes: commands, usergroups:read, users:read, chat:write, files:write, im:write "
-        "(also granted, not needed: channels:history)"
+        "✓ Slack scopes: commands, usergroups:read, users:read, chat:write, files:write, im:write, "
+        "channels:read, groups:read, im:read, mpim:read (also granted, not needed: channels:history)"
     )
     slack.scopes = tuple(scope for scope in check.REQUIRED_BOT_SCOPES if scope != "users:read")
     assert run_check()[1][3].startswith("✗ Slack scopes: the bot token lacks users:read: add it under")

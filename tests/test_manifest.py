@@ -42,6 +42,10 @@ def test_manifest_describes_what_is_served() -> None:
         "chat:write",
         "files:write",
         "im:write",
+        "channels:read",  # conversations.info: is a channel shared with another organisation?
+        "groups:read",
+        "im:read",
+        "mpim:read",
     }
 
 

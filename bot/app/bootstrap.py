@@ -74,6 +74,7 @@ def build_services(
         answer=ResponseUrlPoster(slack.bot_concurrency),
         audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
         limiter=shared.limiter,
+        recent=shared.store,
         slack=client,
         metrics=metrics,
     )
@@ -113,7 +114,7 @@ def start_app(demo: bool, *, socket_mode: bool) -> ServedApp:
     configure_audit_log()
     client = slack_client(slack)
     metrics = Metrics()
-    pool = LookupPool(slack.lookup_threads)
     services = build_services(slack, whmcs, client, metrics)
+    pool = LookupPool(slack.lookup_threads, services.acknowledged)
     app = create_app(slack, services, socket_mode=socket_mode, pool=pool)
     return ServedApp(slack, app, metrics, pool)

@@ -43,7 +43,7 @@ def create_app(
         signing_secret="" if socket_mode else settings.signing_secret(),
         request_verification_enabled=not socket_mode,
         process_before_response=True,
-        listener_executor=pool or LookupPool(settings.lookup_threads),
+        listener_executor=pool or LookupPool(settings.lookup_threads, services.acknowledged),
         logger=logging.getLogger("slack_bolt"),
     )
     app.middleware(refuse_incomplete_commands)

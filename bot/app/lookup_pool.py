@@ -1,15 +1,18 @@
-"""The thread pool lookups run on, and draining it when the process is asked to stop.
+"""The thread pool lookups run on, the lookups it has promised an answer, and draining both on shutdown.
 
 A lookup is accepted (acknowledged in Slack) before it runs, so stopping the process without waiting for the
-pool would leave people looking at "Looking up…" forever.
+pool would leave people looking at "Looking up…" forever. Each acknowledged request is registered as a
+`Promise`; the drain waits for the pool, and whoever is still waiting when its time runs out (running, or
+queued and never started) is told that the bot restarted, with an audit record.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import ParamSpec, TypeVar
 
 from bot.telemetry.logs import event
@@ -19,12 +22,71 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
+TELL_SECONDS = 2.0
+"""Of the drain's time, what is kept at the end to tell the people still waiting (at most half of it, and
+nothing when nobody is owed an answer)."""
+
+TELLING_THREADS = 16
+
+
+class Acknowledged:
+    """The requests that were acknowledged and have not been answered yet, by request id.
+
+    Exactly one side answers each: the lookup, with its answer (`keep` says it may), or the drain, with
+    "the bot restarted" (`interrupt`). Ids, not objects, because Bolt hands lazy listeners a deep copy of
+    what the acknowledgement put in its context.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[str, Callable[[], None]] = {}
+        self._told: set[str] = set()
+
+    def promise(self, request_id: str, interrupted: Callable[[], None]) -> None:
+        """Register an acknowledged request; `interrupted()` tells its person if the process stops first."""
+        with self._lock:
+            self._open[request_id] = interrupted
+
+    def keep(self, request_id: str) -> bool:
+        """Take the right to answer; False when the drain has told this person already."""
+        with self._lock:
+            self._open.pop(request_id, None)
+            return request_id not in self._told
+
+    @property
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._open)
+
+    def interrupt(self, timeout: float) -> int:
+        """Tell everyone still waiting, several at a time, within `timeout` seconds; how many were told."""
+        with self._lock:
+            owed = list(self._open.values())
+            self._told.update(self._open)
+            self._open.clear()
+        if not owed:
+            return 0
+        telling = ThreadPoolExecutor(min(TELLING_THREADS, len(owed)), thread_name_prefix="interrupted")
+        calls = [telling.submit(tell) for tell in owed]
+        telling.shutdown(wait=False)
+        _, not_done = wait(calls, timeout)
+        event(
+            logger,
+            "lookups_interrupted",
+            logging.WARNING,
+            told=len(owed),
+            not_confirmed_in_time=len(not_done),
+        )
+        return len(owed)
+
 
 class LookupPool(ThreadPoolExecutor):
-    """A ThreadPoolExecutor that counts the work it has accepted and not finished, so it can be drained."""
+    """A ThreadPoolExecutor that counts the work it has accepted and not finished, so it can be drained,
+    and tells the people of `acknowledged` requests that it could not finish."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, acknowledged: Acknowledged | None = None) -> None:
         super().__init__(size, thread_name_prefix="lookup")
+        self.acknowledged = acknowledged if acknowledged is not None else Acknowledged()
         self._unfinished = 0
         self._settled = threading.Condition()
 
@@ -50,16 +112,21 @@ class LookupPool(ThreadPoolExecutor):
             return self._unfinished
 
     def drain(self, timeout: float) -> int:
-        """Accept no more work and wait up to `timeout` seconds for what was accepted; return what is left."""
+        """Accept no more work, wait for what was accepted, and within `timeout` seconds in all tell
+        everyone still waiting that the bot restarted; return how many lookups were left unfinished."""
+        ends = time.monotonic() + timeout
         self.shutdown(wait=False)
         with self._settled:
             running = self._unfinished
             if running:
                 event(logger, "draining_lookups", lookups=running, timeout_s=round(timeout, 1))
-            self._settled.wait_for(lambda: self._unfinished == 0, timeout)
+            telling = min(TELL_SECONDS, timeout / 2) if self.acknowledged.waiting else 0.0
+            self._settled.wait_for(lambda: self._unfinished == 0, timeout - telling)
             left = self._unfinished
         if left:
+            self.shutdown(wait=False, cancel_futures=True)  # what has not started never will
             event(logger, "lookups_abandoned", logging.WARNING, lookups=left)
         elif running:
             event(logger, "lookups_drained", lookups=running)
+        self.acknowledged.interrupt(max(ends - time.monotonic(), 0.0))
         return left

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.app.lookup_pool import Acknowledged
 from bot.app.lookups import Lookups
 from bot.core.access import AccessPolicy
 from bot.core.blocks import AdminLinks
+from bot.core.ports import Store
 from bot.slack.membership import GroupMembership
 from bot.state.limits import RateLimiter
+from bot.state.memory import MemoryStore
 from bot.telemetry.audit import Auditor
 from bot.telemetry.metrics import Metrics
 
@@ -30,3 +33,5 @@ class Services:
     limiter: RateLimiter
     slack: WebClient
     allow_share: bool = True
+    acknowledged: Acknowledged = field(default_factory=Acknowledged)
+    recent: Store = field(default_factory=MemoryStore)

@@ -71,8 +71,15 @@ class GroupMembers(Protocol):
 def check_access(
     policy: AccessPolicy, membership: GroupMembers, user_id: str, channel_id: str, *, may_ask_slack: bool
 ) -> Decision:
-    """Decide from the cache; ask Slack for the groups still unknown only when `may_ask_slack`."""
-    known: dict[str, frozenset[str] | None] = dict(membership.fresh(policy.groups))
+    """Decide from the cache; ask Slack for the groups still unknown only when `may_ask_slack`.
+
+    The cache is read only when configuration alone cannot decide: a person listed by id, or a command from
+    the wrong channel, never touches the store (Redis), so a stalled store cannot delay their answer.
+    """
+    decision = policy.decide(user_id, channel_id, {})
+    if decision.verdict is not Verdict.ASK_SLACK:
+        return decision
+    known: dict[str, frozenset[str] | None] = dict(membership.fresh(decision.groups_to_ask))
     decision = policy.decide(user_id, channel_id, known)
     if decision.verdict is Verdict.ASK_SLACK and may_ask_slack:
         for group in decision.groups_to_ask:

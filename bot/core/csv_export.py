@@ -3,22 +3,30 @@
 Text cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage
 return) get a leading `'`; the amount column is written as WHMCS holds it and stays numeric. A date or an
 amount WHMCS sent in a form that cannot be read is an empty cell, never a guess. UTF-8 without a
-byte-order mark, comma-separated, CRLF line ends, a header row.
+byte-order mark, comma-separated, CRLF line ends, a header row. A lone surrogate in WHMCS's text (JSON
+allows `"\\ud800"`, UTF-8 cannot hold it) becomes U+FFFD, so the file can always be encoded and uploaded.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 from bot.core.credits import CreditLog, Filters
 
 COLUMNS = ("id", "date", "description", "amount", "invoice_id")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def neutralise(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def encodable(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD (a decoded JSON string holds no valid pair)."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def credit_log_csv(log: CreditLog) -> str:
@@ -35,7 +43,7 @@ def credit_log_csv(log: CreditLog) -> str:
                 entry.invoice_id or "",
             )
         )
-    return buffer.getvalue()
+    return encodable(buffer.getvalue())
 
 
 def csv_filename(log: CreditLog, filters: Filters) -> str:

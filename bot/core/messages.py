@@ -89,3 +89,4 @@ def over_limit_text(limit: int, retry_after: float) -> str:
 
 
 STALE_BUTTON = "That button is no longer valid; run `/credits` again."
+RESTARTED = "The bot restarted before it could answer; run `/credits` again."

@@ -21,3 +21,6 @@ class Outcome(StrEnum):
     EXPORT_FAILED = "export_failed"
     SHARED = "shared"
     SHARE_FAILED = "share_failed"
+    INTERRUPTED = "interrupted"
+    ANSWER_LOST = "answer_lost"
+    ALREADY_DONE = "already_done"

@@ -34,7 +34,8 @@ DRAIN_MARGIN_SECONDS = 2
 
 def worker_exit(server: object, worker: Any) -> None:
     """On SIGTERM the worker stops accepting and finishes its requests (acknowledgements, milliseconds each),
-    then comes here: wait for the lookups they started so that their answers reach Slack.
+    then comes here: wait for the lookups they started so that their answers reach Slack, and tell the
+    people of those still unanswered when the time runs out that the bot restarted (LookupPool.drain).
 
     The master SIGKILLs a worker graceful_timeout seconds after sending it SIGTERM (Heroku kills the dyno
     30 s after its own SIGTERM), so the wait ends a little before that, allowing for the worker's one-second

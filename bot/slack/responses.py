@@ -3,19 +3,31 @@
 Bolt's `respond()` builds a new webhook client, and so a new TCP and TLS connection, for every answer. The
 bot answers every lookup this way, so it keeps its connections to Slack alive instead (one
 `requests.Session` with a pool of BOT_CONCURRENCY connections).
+
+An answer Slack did not take is tried again, within what Slack allows a response_url (5 uses in 30 minutes):
+a 5xx, a 429 or a connection that failed (refused, reset) is retried, at most RESPONSE_ATTEMPTS times in all,
+after Slack's Retry-After (whole seconds) or 1 s then 2 s; a Retry-After over RESPONSE_LONGEST_WAIT, any
+other status (404: expired or used up) or a read timeout (the answer may have arrived) ends it. The wait
+stays on the lookup thread, so one answer takes at most about 3 times 10 s plus 2 times 5 s.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
+from bot.core.numbers import whole_number
 from bot.settings import is_loopback_host
 
 RESPONSE_TIMEOUT_SECONDS = 10
+RESPONSE_ATTEMPTS = 3
+RESPONSE_LONGEST_WAIT = 5
+RESPONSE_BACKOFF = (1, 2)
 
 
 class ResponseUrlError(Exception):
@@ -42,9 +54,12 @@ def verify_with(ca_bundle: str | None) -> str | bool:
 
 
 class ResponseUrlPoster:
-    def __init__(self, pool_size: int, ca_bundle: str | None = None) -> None:
+    def __init__(
+        self, pool_size: int, ca_bundle: str | None = None, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self._session = keep_alive_session(pool_size)
         self._verify = verify_with(ca_bundle)
+        self._sleep = sleep
 
     def __call__(self, response_url: str, payload: dict[str, Any]) -> None:
         parts = urlsplit(response_url)
@@ -52,11 +67,31 @@ class ResponseUrlPoster:
             parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(parts.hostname or ""))
         ):
             raise ResponseUrlError("response_url is not https")
+        for attempt in range(1, RESPONSE_ATTEMPTS + 1):
+            problem, wait = self._post(response_url, payload, RESPONSE_BACKOFF[min(attempt, 2) - 1])
+            if problem is None:
+                return
+            if wait is None or attempt == RESPONSE_ATTEMPTS:
+                raise ResponseUrlError(problem if attempt == 1 else f"{problem} after {attempt} attempts")
+            self._sleep(wait)
+
+    def _post(
+        self, response_url: str, payload: dict[str, Any], backoff: int
+    ) -> tuple[str | None, int | None]:
+        """What went wrong (None: delivered) and how long to wait before trying again (None: don't)."""
         try:
             response = self._session.post(
                 response_url, json=payload, timeout=RESPONSE_TIMEOUT_SECONDS, verify=self._verify
             )
-        except requests.RequestException as error:
-            raise ResponseUrlError(type(error).__name__) from None
-        if response.status_code != 200:
-            raise ResponseUrlError(f"HTTP {response.status_code}")
+        except requests.ConnectionError as error:  # refused, reset, DNS, TLS, connect timeout: not delivered
+            return type(error).__name__, backoff
+        except requests.RequestException as error:  # a read timeout: it may have arrived, never post twice
+            return type(error).__name__, None
+        if response.status_code == 200:
+            return None, None
+        problem = f"HTTP {response.status_code}"
+        if response.status_code == 429:
+            asked = whole_number(response.headers.get("Retry-After", "").strip())
+            wait = backoff if asked is None else asked
+            return problem, wait if wait <= RESPONSE_LONGEST_WAIT else None
+        return problem, backoff if response.status_code >= 500 else None

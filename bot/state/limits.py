@@ -16,7 +16,7 @@ from typing import Protocol
 
 import redis
 
-from bot.state.redis_store import KEY_PREFIX, _Fallback
+from bot.state.redis_store import KEY_PREFIX, RedisBreaker
 
 WINDOW_SECONDS = 600.0
 
@@ -73,23 +73,29 @@ return {1, '0'}
 class RedisRateLimiter:
     """One sliding window per person for all processes (a sorted set of lookup times, updated atomically)."""
 
-    def __init__(self, client: redis.Redis, limit: int, window: float = WINDOW_SECONDS) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        limit: int,
+        window: float = WINDOW_SECONDS,
+        breaker: RedisBreaker | None = None,
+    ) -> None:
         self.limit = limit
         self._window = window
         self._script = client.register_script(_SLIDING_WINDOW)
         self._local = SlidingWindowLimiter(limit, window)
-        self._fallback = _Fallback("rate limiting")
+        self._breaker = breaker or RedisBreaker()
 
     def acquire(self, user: str) -> Verdict:
         now = time.time()
-        try:
+
+        def shared() -> Verdict:
             allowed, oldest = self._script(
                 keys=[f"{KEY_PREFIX}lookups:{user}"],
                 args=[now, self._window, self.limit, f"{now}:{uuid.uuid4().hex}"],
             )
-        except redis.RedisError as error:
-            self._fallback.warn(error)
-            return self._local.acquire(user)
-        if int(allowed):
-            return Verdict(True)
-        return Verdict(False, max(0.0, self._window - (now - float(oldest))))
+            if int(allowed):
+                return Verdict(True)
+            return Verdict(False, max(0.0, self._window - (now - float(oldest))))
+
+        return self._breaker.call("rate limiting", shared, lambda: self._local.acquire(user))

@@ -8,7 +8,7 @@ from bot.core.ports import Flights, Store
 from bot.settings import SlackSettings
 from bot.state.limits import RateLimiter, RedisRateLimiter, SlidingWindowLimiter
 from bot.state.memory import MemoryStore
-from bot.state.redis_store import RedisStore, connect
+from bot.state.redis_store import RedisBreaker, RedisStore, connect
 from bot.state.single_flight import RedisSingleFlight
 
 
@@ -30,8 +30,9 @@ def shared_state(slack: SlackSettings, whmcs_timeout: float) -> SharedState:
         pool_size=2 * slack.bot_concurrency + 16,
     )
     longest_call = 2.5 * whmcs_timeout + 1
+    breaker = RedisBreaker()  # one Redis: once it fails, every user of it stands in at once
     return SharedState(
-        RedisStore(client),
-        RedisRateLimiter(client, slack.credits_rate_limit),
-        RedisSingleFlight(client, wait_seconds=longest_call),
+        RedisStore(client, breaker),
+        RedisRateLimiter(client, slack.credits_rate_limit, breaker=breaker),
+        RedisSingleFlight(client, wait_seconds=longest_call, breaker=breaker),
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.core.mrkdwn import escape
 from bot.core.outcomes import Outcome
-from bot.telemetry.logs import event
+from bot.telemetry.logs import event, writable
 
 logger = logging.getLogger("credits.audit")
 operator_log = logging.getLogger("credits.command")
@@ -47,7 +47,8 @@ class AuditRecord:
     whmcs_ms: int | None
 
     def line(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        """One JSON line that any UTF-8 stream can write, whatever WHMCS or Slack put in its text."""
+        return writable(json.dumps(asdict(self), ensure_ascii=False))
 
 
 _FIELDS = tuple(name for name in AuditRecord.__dataclass_fields__ if name != "time")
@@ -89,7 +90,7 @@ class Auditor:
         logger.info(record.line())
         text = audit_channel_text(record)
         if self._post is not None and text is not None:
-            self._executor.submit(post_safely, self._post, text, record.request_id)
+            self._executor.submit(post_safely, self._post, writable(text), record.request_id)
 
 
 def post_safely(post: Callable[[str], None], text: str, request_id: str) -> None:

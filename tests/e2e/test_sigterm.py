@@ -7,10 +7,13 @@ import os
 import signal
 import subprocess
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
 
+from bot.core.messages import RESTARTED
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, entry
 from tests.processes import procfile_web, serving_env, wait_healthy
@@ -82,6 +85,45 @@ def test_a_lookup_slower_than_the_graceful_timeout_does_not_hold_the_exit(
     stdout = process.stdout.read() if process.stdout else ""
     assert process.returncode == 0
     assert exit_seconds < 6
-    assert slack.responses.get(key) is None
+    assert [answer["text"] for answer in slack.responses.get(key, [])] == [RESTARTED]
     abandoned = [line for line in log_events(stdout) if line["event"] == "lookups_abandoned"]
     assert [line["lookups"] for line in abandoned] == [1]
+    assert [record["outcome"] for record in audit_records(stdout)] == ["interrupted"]
+
+
+def audit_records(output: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    return [line for line in lines if "event" not in line]
+
+
+def test_sigterm_into_a_hundred_slow_lookups_tells_every_person(slack: FakeSlack, whmcs: FakeWhmcs) -> None:
+    """Heroku's restart 1 s into 100 lookups that WHMCS answers slowly: each person gets their answer or
+    "the bot restarted", and each has an audit record, before the process exits."""
+    whmcs.latency = 2
+    clients = range(100, 200)
+    for number in clients:
+        whmcs.set_credits(number, [entry(1, "2024-01-01", "Top-up", "1.00")])
+    env = serving_env(slack, whmcs) | {
+        "GUNICORN_CMD_ARGS": "--graceful-timeout 6",
+        "CREDITS_RATE_LIMIT": "1000",
+        "BOT_CONCURRENCY": "4",
+    }
+    with procfile_web(env) as (process, url), ThreadPoolExecutor(16) as senders:
+        wait_healthy(url, process)
+        bot = BotUnderTest(url, slack)
+        replies = list(senders.map(lambda number: bot.command(str(number)), clients))
+        assert all(reply.json()["text"].startswith("Looking up") for reply in replies)
+        wait_for_whmcs_call(whmcs)  # the restart comes while the lookups run, as Heroku's does
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        stdout = process.stdout.read() if process.stdout else ""
+    told = {reply.key: [answer["text"] for answer in slack.responses.get(reply.key, [])] for reply in replies}
+    answered = [key for key, texts in told.items() if texts and texts[0].startswith("Credits of client")]
+    restarted = [key for key, texts in told.items() if texts == [RESTARTED]]
+    assert all(len(texts) == 1 for texts in told.values()), "one message per person, none left waiting"
+    assert len(answered) + len(restarted) == 100
+    assert answered and restarted, "some finished in the drain's time, the rest were told"
+    outcomes = Counter(record["outcome"] for record in audit_records(stdout))
+    assert outcomes == {"ok": len(answered), "interrupted": len(restarted)}
+    assert process.returncode == 0
+    print(f"SIGTERM into 100 lookups: {len(answered)} answered, {len(restarted)} told the bot restarted")

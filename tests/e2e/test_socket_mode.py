@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -12,6 +13,7 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 
+from bot.core.messages import RESTARTED
 from tests.fakes.slack import APP_TOKEN, FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.fakes.whmcs import FakeWhmcs, entry
@@ -93,6 +95,38 @@ def test_sigterm_lets_a_lookup_in_flight_answer_before_the_worker_exits(
     assert code == 0
     assert "`12.34`" in slack.wait_for_responses(key, timeout=1)[-1]["blocks"][1]["fields"][0]["text"]
     assert "lookups_drained" in logged, "the lookup outlasted closing the socket and was waited for"
+
+
+def test_sigterm_tells_the_people_whose_lookups_outlast_the_drain(
+    slack: FakeSlack, whmcs: FakeWhmcs, socket_mode: FakeSocketMode
+) -> None:
+    """30 lookups of 8 s each on 8 lookup threads (BOT_CONCURRENCY=1): the drain's 23 s answer some, the
+    people of the others (running or not started) are told the bot restarted, each with an audit record."""
+    whmcs.latency = 8.0
+    clients = range(100, 130)
+    for number in clients:
+        whmcs.set_credits(number, [entry(1, "2024-01-01", "Top-up", "1.00")])
+    env = socket_env(slack, whmcs, BOT_CONCURRENCY="1", CREDITS_RATE_LIMIT="1000")
+    with procfile_process("worker", env) as (process, url):
+        wait_healthy(url, process)
+        bot = BotUnderTest(url, slack)
+        keys = []
+        for number in clients:
+            form, key = bot.command_form(str(number))
+            socket_mode.wait_for_ack(socket_mode.send_command(dict(parse_qsl(form))))
+            keys.append(key)
+        process.send_signal(signal.SIGTERM)
+        code, _ = ended(process)
+        logged = process.stdout.read() if process.stdout else ""
+    told = [[answer["text"] for answer in slack.responses.get(key, [])] for key in keys]
+    restarted = [texts for texts in told if texts == [RESTARTED]]
+    answered = [texts for texts in told if len(texts) == 1 and texts[0].startswith("Credits of client")]
+    assert len(answered) + len(restarted) == len(keys), "one message each, nobody left waiting"
+    assert answered and restarted
+    records = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
+    outcomes = sorted(record["outcome"] for record in records if "event" not in record)
+    assert outcomes == sorted(["ok"] * len(answered) + ["interrupted"] * len(restarted))
+    assert code == 0
 
 
 def test_without_an_app_token_it_stops_with_one_line(slack: FakeSlack, whmcs: FakeWhmcs) -> None:

@@ -16,7 +16,18 @@ BOT_TOKEN = "xoxb-fake-bot-token-0123"
 APP_TOKEN = "xapp-fake-app-token-89ab"
 SIGNING_SECRET = "fake-signing-secret-4567"
 TEAM_ID = "T0FAKE"
-BOT_SCOPES = ("commands", "usergroups:read", "users:read", "chat:write", "files:write", "im:write")
+BOT_SCOPES = (
+    "commands",
+    "usergroups:read",
+    "users:read",
+    "chat:write",
+    "files:write",
+    "im:write",
+    "channels:read",
+    "groups:read",
+    "im:read",
+    "mpim:read",
+)
 
 
 HANG_UP = 0
@@ -31,8 +42,10 @@ class FakeSlack(LoopbackServer):
     answering (status, body) or (status, body, headers), or hanging up when the status is HANG_UP.
 
     auth.test lists `scopes` in its `x-oauth-scopes` header, as Slack does; apps.connections.open (with the
-    app-level token) answers with `socket_url`. Every Web API call is recorded in `calls` as (method, args),
-    and the client port it came from in `api_connections`; every post to a response URL in `responses`.
+    app-level token) answers with `socket_url`. `response_failures[key]` lists what the response URL `key`
+    answers before it takes a post (a 5xx, a 429 with Retry-After, HANG_UP), each once, in turn. Every Web
+    API call is recorded in `calls` as (method, args), and the client port it came from in
+    `api_connections`; every post to a response URL in `responses`.
     """
 
     groups: dict[str, list[str]] = field(default_factory=dict)
@@ -43,6 +56,9 @@ class FakeSlack(LoopbackServer):
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
     not_in_channels: set[str] = field(default_factory=set)
+    external_channels: set[str] = field(default_factory=set)
+    pending_external_channels: set[str] = field(default_factory=set)
+    response_failures: dict[str, list[MethodAnswer]] = field(default_factory=dict)
     api_connections: set[int] = field(default_factory=set)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -103,6 +119,8 @@ class FakeSlack(LoopbackServer):
             return 200, {"ok": True, "users": self.groups[group]}
         if method == "users.info":
             return 200, {"ok": True, "user": {"id": args.get("user"), "name": "someone"}}
+        if method == "conversations.info":
+            return 200, {"ok": True, "channel": self.conversation(str(args.get("channel", "")))}
         if method == "conversations.open":
             return 200, {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("UW")}}
         if method == "files.getUploadURLExternal":
@@ -121,6 +139,29 @@ class FakeSlack(LoopbackServer):
             return 200, {"ok": True, "channel": args.get("channel"), "ts": f"{time.time():.6f}"}
         return 200, {"ok": False, "error": "unknown_method"}
 
+    def conversation(self, channel: str) -> dict[str, Any]:
+        """conversations.info's channel, in the shape of Slack's conversation object
+        (docs.slack.dev/reference/objects/conversation-object): Slack Connect shows in is_ext_shared,
+        an invitation not yet accepted in is_pending_ext_shared."""
+        external = channel in self.external_channels
+        return {
+            "id": channel,
+            "is_channel": channel.startswith("C"),
+            "is_group": False,
+            "is_im": channel.startswith("D"),
+            "is_mpim": False,
+            "is_private": channel.startswith(("G", "D")),
+            "is_archived": False,
+            "is_shared": external,
+            "is_org_shared": False,
+            "is_ext_shared": external,
+            "is_pending_ext_shared": channel in self.pending_external_channels,
+            "pending_shared": [],
+            "context_team_id": TEAM_ID,
+            "shared_team_ids": [TEAM_ID, "T0OTHERORG"] if external else [TEAM_ID],
+            "is_member": channel not in self.not_in_channels,
+        }
+
 
 class _Handler(QuietHandler):
     def do_POST(self) -> None:
@@ -138,7 +179,18 @@ class _Handler(QuietHandler):
         else:
             args.update({key: values[0] for key, values in parse_qs(raw.decode()).items()})
         if path.startswith("/response/"):
-            owner.record_response(path.removeprefix("/response/"), args)
+            key = path.removeprefix("/response/")
+            with owner.changed:
+                failures = owner.response_failures.get(key) or []
+                failure = failures.pop(0) if failures else None
+            if failure is not None:
+                if failure[0] == HANG_UP:
+                    self.close_connection = True
+                    return
+                headers = failure[2] if len(failure) == 3 else {}
+                self.send(failure[0], json.dumps(failure[1]).encode(), "text/plain", headers)
+                return
+            owner.record_response(key, args)
             self.send(200, b"ok", "text/plain")
             return
         if path.startswith("/api/"):

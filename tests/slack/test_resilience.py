@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from bot.settings import WhmcsSettings
 from bot.slack.membership import MEMBERSHIP_FALLBACK_SECONDS
-from bot.slack.web_api import SLACK_LONGEST_RETRY_AFTER, retry_after_seconds
+from bot.slack.web_api import SLACK_LONGEST_RETRY_AFTER, SLACK_TIMEOUT_SECONDS, retry_after_seconds
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack import HANG_UP, FakeSlack, MethodAnswer
 from tests.fakes.whmcs import FakeWhmcs, entry
@@ -114,3 +116,30 @@ def test_retry_after_is_read_as_whole_seconds(
     headers: dict[str, str | list[str]], seconds: int | None
 ) -> None:
     assert retry_after_seconds(headers) == seconds
+
+
+def test_members_asking_while_slack_hangs_share_one_call_and_its_failure(
+    slack: FakeSlack, whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings
+) -> None:
+    """Six members of a group at once while usergroups.users.list hangs: one call, and when it times out
+    all six are told; the next one is told at once from the remembered failure."""
+    people = [f"U0MEMBER{n}" for n in range(7)]
+    slack.groups[BILLING_GROUP] = people
+    released = threading.Event()
+
+    def hang(args: dict[str, Any]) -> MethodAnswer:
+        released.wait(30)
+        return MEMBERS
+
+    slack.methods["usergroups.users.list"] = hang
+    try:
+        with running_bot(slack, whmcs_settings) as bot, ThreadPoolExecutor(6) as pool:
+            replies = list(pool.map(lambda user: bot.command("42", user=user), people[:6]))
+            answers = [bot.answer(reply, timeout=SLACK_TIMEOUT_SECONDS + 5)["text"] for reply in replies]
+            late = bot.answer(bot.command("42", user=people[6]))["text"]
+    finally:
+        released.set()
+    assert answers == [UNVERIFIED] * 6
+    assert late == UNVERIFIED
+    assert len(slack.method_calls("usergroups.users.list")) == 1
+    assert whmcs.calls == []

@@ -17,7 +17,9 @@ import pytest
 
 from bot.core.blocks import EXPORT_ACTION, SHARE_ACTION
 from bot.settings import WhmcsSettings
+from bot.slack.membership import FAILURE_MEMORY_SECONDS
 from bot.telemetry.logs import LIBRARY_FLOORS, JsonFormatter, configure
+from tests.fakes.clock import FakeClock
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.whmcs import ACCESS_KEY, IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error
 from tests.serve.test_gate import FORM, post, sign
@@ -77,12 +79,13 @@ def settings_with_access_key(whmcs: FakeWhmcs) -> WhmcsSettings:
     )
 
 
-def whole_run(bot: BotUnderTest, slack: FakeSlack, whmcs: FakeWhmcs) -> None:
+def whole_run(bot: BotUnderTest, slack: FakeSlack, whmcs: FakeWhmcs, clock: FakeClock) -> None:
     """Everything that logs: each kind of answer, failure and refusal the bot has."""
     whmcs.set_credits(42, [entry(1, "2024-03-01", BILLING_TEXT, "12.34")])
     slack.methods["usergroups.users.list"] = lambda args: (500, {"ok": False, "error": "fatal_error"})
     assert bot.answer(bot.command("42", user=BOB))["text"].startswith("I couldn't verify")
     del slack.methods["usergroups.users.list"]
+    clock.advance(FAILURE_MEMORY_SECONDS)  # Slack's failure is no longer remembered
     answer = bot.answer(bot.command("42"))
     for action in (EXPORT_ACTION, SHARE_ACTION):
         assert bot.answer(bot.click(buttons(answer)[action]))["replace_original"] is False
@@ -120,10 +123,14 @@ def leaks(records: list[logging.LogRecord], values: dict[str, str]) -> dict[str,
 
 
 def test_no_secret_is_logged_even_with_every_library_at_debug(
-    captured: Everything, slack: FakeSlack, whmcs: FakeWhmcs, settings_with_access_key: WhmcsSettings
+    captured: Everything,
+    slack: FakeSlack,
+    whmcs: FakeWhmcs,
+    settings_with_access_key: WhmcsSettings,
+    clock: FakeClock,
 ) -> None:
-    with running_bot(slack, settings_with_access_key) as bot:
-        whole_run(bot, slack, whmcs)
+    with running_bot(slack, settings_with_access_key, clock=clock) as bot:
+        whole_run(bot, slack, whmcs, clock)
     time.sleep(0.2)
     loggers = {record.name.split(".")[0] for record in captured.records}
     assert {"slack_sdk", "slack_bolt", "urllib3", "credits", "bot"} <= loggers
@@ -136,13 +143,18 @@ def test_as_configured_neither_billing_data_nor_refused_bodies_are_logged(
     whmcs: FakeWhmcs,
     settings_with_access_key: WhmcsSettings,
     capsys: pytest.CaptureFixture[str],
+    clock: FakeClock,
 ) -> None:
     configure("DEBUG", json_lines=True, secrets=list(SECRETS.values()))
     logging.getLogger().addHandler(captured)
-    with running_bot(slack, settings_with_access_key) as bot:
-        whole_run(bot, slack, whmcs)
+    with running_bot(slack, settings_with_access_key, clock=clock) as bot:
+        whole_run(bot, slack, whmcs, clock)
     time.sleep(0.2)
-    sensitive = SECRETS | {"billing data": BILLING_TEXT, "verification token": VERIFICATION_TOKEN}
+    sensitive = SECRETS | {
+        "billing data": BILLING_TEXT,
+        "verification token": VERIFICATION_TOKEN,
+        "response_url path": "/response/",  # every request's response_url (tests/fakes/slack.py)
+    }
     assert leaks(captured.records, sensitive) == {}
     refused = [r for r in captured.records if r.getMessage() == "request_refused"]
     ages = sorted(r.fields["timestamp_age_s"] for r in refused)  # type: ignore[attr-defined]
@@ -165,3 +177,20 @@ def test_a_secret_that_reaches_a_log_line_is_redacted(capsys: pytest.CaptureFixt
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines[0]["event"] == "url https://x?secret=[redacted]"
     assert lines[1]["value"] == "[redacted]"
+
+
+def test_a_slack_response_url_that_reaches_a_log_line_is_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    url = "https://hooks.slack.com/commands/T0FAKE/1234567890/abcDEFghiJKL"
+    try:
+        configure("DEBUG", json_lines=False)
+        logging.getLogger("urllib3.connectionpool").debug('%s "POST %s HTTP/1.1" 200 2', "https://x", url)
+        logging.getLogger("credits.test").warning("posting", extra={"fields": {"to": url}})
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    out = capsys.readouterr().out
+    assert "POST" not in out, "urllib3's request lines stay below its INFO floor"
+    assert "abcDEFghiJKL" not in out and "T0FAKE/1234567890" not in out
+    assert "to=https://hooks.slack.com/[redacted]" in out

@@ -19,7 +19,7 @@ from bot.app.services import Services
 from bot.core.access import Decision, Verdict, check_access
 from bot.core.blocks import Message, notice
 from bot.core.errors import WhmcsError
-from bot.core.messages import denial_text, failure_text, over_limit_text, unexpected_text
+from bot.core.messages import RESTARTED, denial_text, failure_text, over_limit_text, unexpected_text
 from bot.core.outcomes import Outcome
 from bot.core.slack_limits import message_problems
 from bot.core.views import CreditView
@@ -47,6 +47,8 @@ class Work:
     entries: int | None = None
     offset: int | None = None
     whmcs_ms: int | None = None
+    superseded: bool = False
+    answer_lost: bool = False
 
     def answered_with(self, view: CreditView) -> None:
         """What the records say about the answer: which client, who they are, how many entries were shown."""
@@ -163,7 +165,26 @@ def guarded(services: Services, work: Work, produce: Callable[[], Answer]) -> An
         work.whmcs_ms = round((time.monotonic() - whmcs_started) * 1000)
 
 
+def promise_answer(services: Services, work: Work) -> None:
+    """The request was acknowledged: should the process stop before it is answered, the drain tells its
+    person "the bot restarted" and records it as interrupted."""
+    services.acknowledged.promise(work.request_id, lambda: interrupted(services, work))
+
+
+def interrupted(services: Services, work: Work) -> None:
+    deliver(services, notice(RESTARTED), work, replace=True)
+    record(services, work, Outcome.INTERRUPTED)
+
+
 def reply(services: Services, message: Message, work: Work, *, replace: bool = True) -> None:
+    """The request's answer, unless the drain already told its person that the bot restarted."""
+    if not services.acknowledged.keep(work.request_id):
+        work.superseded = True
+        return
+    deliver(services, message, work, replace=replace)
+
+
+def deliver(services: Services, message: Message, work: Work, *, replace: bool) -> None:
     """Answer through the request's response_url; a message Slack would refuse is logged and simplified."""
     problems = message_problems(message)
     if problems:
@@ -180,11 +201,25 @@ def reply(services: Services, message: Message, work: Work, *, replace: bool = T
             work.response_url, {**message, "response_type": "ephemeral", "replace_original": replace}
         )
     except ResponseUrlError as error:  # Slack unreachable or the response_url used up: nobody left to tell
+        work.answer_lost = True
         event(logger, "respond_failed", logging.WARNING, request_id=work.request_id, reason=str(error))
 
 
+DONE_IN_SLACK = frozenset({Outcome.EXPORTED, Outcome.SHARED})
+"""Outcomes whose billing data reached Slack whether or not the note about it did: the audit keeps them."""
+
+
 def finish(services: Services, work: Work, outcome: Outcome) -> None:
-    """The one operator line, the one audit record and the metrics count per command or button press."""
+    """The one operator line, the one audit record and the metrics count per command or button press; an
+    answer that never reached its person is `answer_lost`, not what it would have said."""
+    if work.superseded:  # the drain recorded it as interrupted
+        return
+    if work.answer_lost and outcome not in DONE_IN_SLACK:
+        outcome = Outcome.ANSWER_LOST
+    record(services, work, outcome)
+
+
+def record(services: Services, work: Work, outcome: Outcome) -> None:
     services.metrics.command(outcome)
     event(
         logger,

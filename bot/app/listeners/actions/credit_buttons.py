@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot.app.listeners.work import Answer, Work, access, denial, finish, guarded, over_limit, reply
+from bot.app.listeners.work import (
+    Answer,
+    Work,
+    access,
+    denial,
+    finish,
+    guarded,
+    over_limit,
+    promise_answer,
+    reply,
+)
 from bot.app.services import Services
 from bot.core.blocks import (
     EXPORT_ACTION,
@@ -31,6 +42,7 @@ from bot.core.csv_export import credit_log_csv, csv_filename
 from bot.core.messages import STALE_BUTTON
 from bot.core.outcomes import Outcome
 from bot.core.views import ViewRef
+from bot.slack.web_api import SLACK_TIMEOUT_SECONDS
 from bot.telemetry.logs import event
 
 logger = logging.getLogger("credits.command")
@@ -43,9 +55,55 @@ def show(services: Services, work: Work, ref: ViewRef) -> Answer:
     return credit_log_message(view, services.links, allow_share=services.allow_share), Outcome.OK
 
 
+RECENT_SECONDS = 120.0
+"""How long a share or an export is remembered per (person, channel, button value), so that pressing again
+after a timeout, or twice in a row, does not post twice."""
+
+_claims = threading.Lock()
+
+
+@dataclass(frozen=True)
+class OnceOnly:
+    """Remembers a share or an export that is running, done, or may have been done (Slack timed out)."""
+
+    services: Services
+    key: str
+
+    @classmethod
+    def of(cls, services: Services, work: Work, action: str, ref: ViewRef) -> OnceOnly:
+        return cls(services, f"once:{action}:{work.user_id}:{work.channel_id}:{ref.encode()}")
+
+    def claim(self) -> str | None:
+        """None when this press may go ahead (it is now remembered as running); else what was remembered."""
+        with _claims:  # one process at a time; across processes Redis is read then written, not atomically
+            seen = self.services.recent.get(self.key)
+            if isinstance(seen, str):
+                return seen
+            self.services.recent.put(self.key, "running", RECENT_SECONDS)
+            return None
+
+    def settle(self, state: str | None) -> None:
+        """`done`, `unsure` (Slack did not confirm), or None to forget it (it failed: press again)."""
+        self.services.recent.put(self.key, state, RECENT_SECONDS if state else 0.001)
+
+
+def slack_timed_out(work: Work, what: str, error: OSError) -> None:
+    event(
+        logger, f"{what}_unconfirmed", logging.WARNING, request_id=work.request_id, kind=type(error).__name__
+    )
+
+
 def export_csv(services: Services, work: Work, ref: ViewRef) -> Answer:
     """The whole (filtered) log as a file in a direct message to the person who pressed: never the channel."""
-    view = services.lookups.credit_view(ref.client_id, ref.filters)
+    once = OnceOnly.of(services, work, EXPORT_ACTION, ref)
+    seen = once.claim()
+    if seen is not None:
+        return notice(ALREADY_EXPORTED[seen]), Outcome.ALREADY_DONE
+    try:
+        view = services.lookups.credit_view(ref.client_id, ref.filters)
+    except BaseException:
+        once.settle(None)
+        raise
     shown = view.shown
     work.answered_with(view)
     try:
@@ -60,6 +118,7 @@ def export_csv(services: Services, work: Work, ref: ViewRef) -> Answer:
             ),
         )
     except SlackApiError as error:
+        once.settle(None)
         event(
             logger,
             "export_failed",
@@ -69,21 +128,88 @@ def export_csv(services: Services, work: Work, ref: ViewRef) -> Answer:
         )
         failed = notice("I couldn't send you the CSV in a direct message; try again shortly.")
         return failed, Outcome.EXPORT_FAILED
+    except OSError as error:  # a timeout or a dropped connection: the file may have been sent
+        once.settle("unsure")
+        slack_timed_out(work, "export", error)
+        return notice(EXPORT_UNCONFIRMED), Outcome.EXPORT_FAILED
+    except BaseException:
+        once.settle(None)
+        raise
+    once.settle("done")
     sent = f"Sent you the CSV of client #{ref.client_id} ({shown.count:,} entries) in a direct message."
     return notice(sent), Outcome.EXPORTED
 
 
+EXPORT_UNCONFIRMED = (
+    "Slack didn't confirm the CSV within "
+    f"{SLACK_TIMEOUT_SECONDS} s; it may still arrive in your direct messages, so check there before pressing "
+    "Export CSV again (I won't send it again for 2 minutes)."
+)
+SHARE_UNCONFIRMED = (
+    f"Slack didn't confirm the share within {SLACK_TIMEOUT_SECONDS} s; it may have been posted, so check the "
+    "channel before pressing Share again (I won't post it again for 2 minutes)."
+)
+ALREADY_EXPORTED = {
+    "running": "I'm already sending you this CSV.",
+    "done": "I sent you this CSV a moment ago; look in your direct messages with me.",
+    "unsure": EXPORT_UNCONFIRMED,
+}
+ALREADY_SHARED = {
+    "running": "I'm already sharing this summary here.",
+    "done": "I shared this summary here a moment ago; not posted again.",
+    "unsure": SHARE_UNCONFIRMED,
+}
+EXTERNAL_CHANNEL = (
+    "This channel is shared with another organisation (Slack Connect), so I won't post billing data here; "
+    "share it in an internal channel."
+)
+UNCHECKED_CHANNEL = (
+    "I couldn't check whether this channel is shared with another organisation, so I didn't post the "
+    "summary; try again shortly."
+)
+
+
+def outside_organisation(services: Services, work: Work) -> str | None:
+    """Why the summary must not be posted in this channel: shared with another organisation (Slack Connect,
+    or an invitation to it pending), or not known to be internal. None when it is internal."""
+    try:
+        channel = services.slack.conversations_info(channel=work.channel_id)["channel"]
+    except (SlackApiError, OSError) as error:
+        reason = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+        event(
+            logger,
+            "share_refused",
+            logging.WARNING,
+            request_id=work.request_id,
+            reason=f"unchecked: {reason}",
+        )
+        return UNCHECKED_CHANNEL
+    if channel.get("is_ext_shared") or channel.get("is_pending_ext_shared"):
+        event(logger, "share_refused", logging.WARNING, request_id=work.request_id, reason="external_channel")
+        return EXTERNAL_CHANNEL
+    return None
+
+
 def share(services: Services, work: Work, ref: ViewRef) -> Answer:
-    """Post the summary (no entries) to the channel, on purpose, naming who shared it."""
+    """Post the summary (no entries) to the channel, on purpose, naming who shared it; never in a channel
+    shared with another organisation, and never twice for one press repeated."""
     if not services.allow_share:
         return notice("Sharing is turned off for this workspace."), Outcome.DENIED
-    view = services.lookups.credit_view(ref.client_id, ref.filters)
-    work.answered_with(view)
+    refusal = outside_organisation(services, work)
+    if refusal is not None:
+        return notice(refusal), Outcome.DENIED
+    once = OnceOnly.of(services, work, SHARE_ACTION, ref)
+    seen = once.claim()
+    if seen is not None:
+        return notice(ALREADY_SHARED[seen]), Outcome.ALREADY_DONE
     try:
+        view = services.lookups.credit_view(ref.client_id, ref.filters)
+        work.answered_with(view)
         services.slack.chat_postMessage(
             channel=work.channel_id, **summary_message(view, services.links, work.user_id)
         )
     except SlackApiError as error:
+        once.settle(None)
         code = error.response.get("error")
         event(logger, "share_failed", logging.WARNING, request_id=work.request_id, error=code)
         hint = (
@@ -92,6 +218,14 @@ def share(services: Services, work: Work, ref: ViewRef) -> Answer:
             else ""
         )
         return notice(f"I can't post in this channel.{hint}"), Outcome.SHARE_FAILED
+    except OSError as error:  # a timeout or a dropped connection: the summary may have been posted
+        once.settle("unsure")
+        slack_timed_out(work, "share", error)
+        return notice(SHARE_UNCONFIRMED), Outcome.SHARE_FAILED
+    except BaseException:
+        once.settle(None)
+        raise
+    once.settle("done")
     return notice("Shared the summary in this channel."), Outcome.SHARED
 
 
@@ -114,9 +248,13 @@ BUTTONS = (
 )
 
 
-def press(services: Services, button: Button, body: dict[str, Any], action: dict[str, Any]) -> None:
+PRESSED = "credits_pressed"
+
+
+def press(
+    services: Services, button: Button, body: dict[str, Any], action: dict[str, Any], work: Work
+) -> None:
     """The lazy part of a press: who pressed, whether they may, what the button's value asks for."""
-    work = Work.of_action(body, action)
     with services.metrics.lookup_in_flight():
         outcome = run(services, button, work, action)
     finish(services, work, outcome)
@@ -141,19 +279,33 @@ def run(services: Services, button: Button, work: Work, action: dict[str, Any]) 
     return outcome
 
 
-def acknowledge(ack: Ack) -> None:
+def acknowledge(
+    services: Services, ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    """Acknowledge at once; the press is now owed an answer, which travels to the lazy part in the context."""
     ack()
+    work = Work.of_action(body, action)
+    promise_answer(services, work)
+    context[PRESSED] = work
 
 
 def register(app: App, services: Services) -> None:
+    def acknowledge_press(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
+        acknowledge(services, ack, body, action, context)
+
     for button in BUTTONS:
-        app.action(button.action_id)(ack=acknowledge, lazy=[presser(services, button)])
+        app.action(button.action_id)(ack=acknowledge_press, lazy=[presser(services, button)])
 
 
-def presser(services: Services, button: Button) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+def presser(
+    services: Services, button: Button
+) -> Callable[[dict[str, Any], dict[str, Any], BoltContext], None]:
     """The lazy listener of one button, with the arguments Bolt injects by name."""
 
-    def pressed(body: dict[str, Any], action: dict[str, Any]) -> None:
-        press(services, button, body, action)
+    def pressed(body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+        work: Work | None = context.get(PRESSED)
+        press(services, button, body, action, work if work is not None else Work.of_action(body, action))
 
     return pressed

@@ -13,7 +13,17 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.app.listeners.work import Answer, Work, access, denial, finish, guarded, over_limit, reply
+from bot.app.listeners.work import (
+    Answer,
+    Work,
+    access,
+    denial,
+    finish,
+    guarded,
+    over_limit,
+    promise_answer,
+    reply,
+)
 from bot.app.lookups import Choices
 from bot.app.services import Services
 from bot.core.access import Verdict
@@ -73,6 +83,7 @@ def decide(
         ack(**refusal, response_type="ephemeral")
         return Outcome.RATE_LIMITED
     ack(text=looking_up(request.query), response_type="ephemeral")
+    promise_answer(services, work)
     context[PENDING] = Pending(work, request, check_groups=not decision.allowed)
     return None
 
