@@ -30,3 +30,6 @@ class Services:
     limiter: RateLimiter
     slack: WebClient
     allow_share: bool = True
+    close: Callable[[], None] = lambda: None
+    """Shuts the side-call pool and closes the HTTP sessions, for whoever builds services more than once a
+    process (the tests); a served process keeps its services until it exits."""

@@ -60,3 +60,6 @@ class ResponseUrlPoster:
             raise ResponseUrlError(type(error).__name__) from None
         if response.status_code != 200:
             raise ResponseUrlError(f"HTTP {response.status_code}")
+
+    def close(self) -> None:
+        self._session.close()
