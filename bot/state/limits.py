@@ -72,15 +72,23 @@ return {1, '0'}
 class RedisRateLimiter:
     """One sliding window per person for all processes (a sorted set of lookup times, updated atomically)."""
 
-    def __init__(self, client: redis.Redis, limit: int, window: float = WINDOW_SECONDS) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        limit: int,
+        window: float = WINDOW_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`clock` is wall time: every process writes its lookup times into one sorted set."""
         self.limit = limit
         self._window = window
+        self._clock = clock
         self._script = client.register_script(_SLIDING_WINDOW)
         self._local = SlidingWindowLimiter(limit, window)
         self._fallback = _Fallback("rate limiting")
 
     def acquire(self, user: str) -> Verdict:
-        now = time.time()
+        now = self._clock()
         try:
             allowed, oldest = self._script(
                 keys=[f"{KEY_PREFIX}lookups:{user}"],
