@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from types import CodeType
+from types import CodeType, FrameType
 
 POLL_SECONDS = 0.002
 
@@ -28,7 +28,7 @@ def threads_waiting_in(caller: CodeType) -> int:
     wait = threading.Event.wait.__code__
     count = 0
     for frame in sys._current_frames().values():
-        current = frame
+        current: FrameType | None = frame
         while current is not None:
             if current.f_code is wait and current.f_back is not None and current.f_back.f_code is caller:
                 count += 1
