@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlencode
+from wsgiref.simple_server import WSGIServer
 
 import requests
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app.bootstrap import build_services
 from bot.app.create import create_app
+from bot.app.lookup_pool import LookupPool
 from bot.serve.gate import WsgiApp
 from bot.serve.local_server import start_server
 from bot.serve.wsgi import WebApp
@@ -30,6 +36,11 @@ MALLORY = "U0MALLORY"
 BILLING_GROUP = "S0BILLING"
 CHANNEL = "C0BILLING"
 _keys = itertools.count(1)
+LONGEST_LOOKUP_SECONDS = 30
+"""What running_bot waits at most for lookups still running when a test ends (WHMCS's worst case is about
+2.25 x WHMCS_TIMEOUT, and the tests' timeouts are at most 10 s)."""
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def slack_settings(slack: FakeSlack, **overrides: Any) -> SlackSettings:
@@ -72,10 +83,49 @@ class Reply:
         return data
 
 
+class WatchedPool(LookupPool):
+    """The app's lookup pool, which a test can wait on until every lookup it accepted has finished."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self._accepted = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        with self._idle:
+            self._accepted += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._done()
+            raise
+        future.add_done_callback(lambda _: self._done())
+        return future
+
+    def _done(self) -> None:
+        with self._idle:
+            self._accepted -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._accepted == 0, timeout)
+
+
 @dataclass
 class BotUnderTest:
     url: str
     slack: FakeSlack
+    pool: WatchedPool | None = None
+
+    def settle(self, timeout: float = 10) -> None:
+        """Wait until every lookup the app accepted so far has finished (answered, recorded, counted).
+
+        A request is handed to the lookup pool before its acknowledgement is sent, so after a reply this is
+        the moment from which nothing more can happen for it: what a test asserts did not happen, did not.
+        """
+        assert self.pool is not None, "settle() needs the app that running_bot builds"
+        assert self.pool.wait_idle(timeout), f"lookups still running after {timeout} s"
 
     def command_form(
         self, text: str, user: str = ALICE, channel: str = CHANNEL, *, escaped: bool = False
@@ -158,8 +208,17 @@ def serving(application: WsgiApp) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
-        server.shutdown()
-        server.server_close()
+        stop_now(server)
+
+
+def stop_now(server: WSGIServer) -> None:
+    """`shutdown()`, woken by a connection instead of waiting out the serving loop's poll interval."""
+    stopping = threading.Thread(target=server.shutdown)
+    stopping.start()
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", server.server_port), timeout=1):
+        pass
+    stopping.join()
+    server.server_close()
 
 
 @contextmanager
@@ -170,15 +229,23 @@ def running_bot(
     clock: Callable[[], float] = time.time,
     **overrides: Any,
 ) -> Iterator[BotUnderTest]:
-    """The app as `create_application` builds it, `/metrics` included, on a loopback port."""
+    """The app as `create_application` builds it, `/metrics` included, on a loopback port.
+
+    On the way out it stops serving, lets the lookups it accepted finish (each is bounded by the WHMCS
+    timeout), then shuts its pools and closes its HTTP sessions, so no test leaves threads behind.
+    """
     settings = slack_settings(slack, **overrides)
     client = slack_client(settings)
     metrics = Metrics()
-    application = WebApp(
-        create_app(settings, build_services(settings, whmcs, client, metrics, clock)), metrics
-    )
-    with serving(application) as url:
-        yield BotUnderTest(url, slack)
+    pool = WatchedPool(settings.lookup_threads)
+    services = build_services(settings, whmcs, client, metrics, clock)
+    application = WebApp(create_app(settings, services, pool=pool), metrics)
+    try:
+        with serving(application) as url:
+            yield BotUnderTest(url, slack, pool)
+    finally:
+        pool.drain(timeout=LONGEST_LOOKUP_SECONDS)
+        services.close()
 
 
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:

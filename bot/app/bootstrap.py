@@ -54,12 +54,21 @@ def build_services(
 
     whmcs_settings = whmcs or DEMO_SETTINGS
     transport: Transport = demo_transport
+    http: HttpTransport | None = None
     if whmcs is not None:
         http = HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
         transport = CredentialsBreaker(http, clock=clock)
     side_calls = ThreadPoolExecutor(slack.lookup_threads, thread_name_prefix="whmcs-side")
     shared = shared_state(slack, whmcs_settings.whmcs_timeout)
     whmcs_client = WhmcsClient(transport, observe=metrics.whmcs_call, flights=shared.flights)
+    answer = ResponseUrlPoster(slack.bot_concurrency)
+
+    def close() -> None:
+        side_calls.shutdown(wait=True)
+        answer.close()
+        if http is not None:
+            http.close()
+
     return Services(
         lookups=Lookups(whmcs_client, side_calls, shared.store),
         policy=AccessPolicy(
@@ -71,12 +80,13 @@ def build_services(
         links=AdminLinks(whmcs_settings.admin_base),
         whmcs_timeout=whmcs_settings.whmcs_timeout,
         allow_share=slack.credits_allow_share,
-        answer=ResponseUrlPoster(slack.bot_concurrency),
+        answer=answer,
         audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
         limiter=shared.limiter,
         recent=shared.store,
         slack=client,
         metrics=metrics,
+        close=close,
     )
 
 

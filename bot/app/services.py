@@ -35,3 +35,6 @@ class Services:
     allow_share: bool = True
     acknowledged: Acknowledged = field(default_factory=Acknowledged)
     recent: Store = field(default_factory=MemoryStore)
+    close: Callable[[], None] = lambda: None
+    """Shuts the side-call pool and closes the HTTP sessions, for whoever builds services more than once a
+    process (the tests); a served process keeps its services until it exits."""

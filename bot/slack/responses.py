@@ -95,3 +95,6 @@ class ResponseUrlPoster:
             wait = backoff if asked is None else asked
             return problem, wait if wait <= RESPONSE_LONGEST_WAIT else None
         return problem, backoff if response.status_code >= 500 else None
+
+    def close(self) -> None:
+        self._session.close()

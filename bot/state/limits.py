@@ -79,15 +79,18 @@ class RedisRateLimiter:
         limit: int,
         window: float = WINDOW_SECONDS,
         breaker: RedisBreaker | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` is wall time: every process writes its lookup times into one sorted set."""
         self.limit = limit
         self._window = window
+        self._clock = clock
         self._script = client.register_script(_SLIDING_WINDOW)
         self._local = SlidingWindowLimiter(limit, window)
         self._breaker = breaker or RedisBreaker()
 
     def acquire(self, user: str) -> Verdict:
-        now = time.time()
+        now = self._clock()
 
         def shared() -> Verdict:
             allowed, oldest = self._script(

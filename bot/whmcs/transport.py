@@ -139,6 +139,9 @@ class HttpTransport:
         with self._slots:
             return self._post(action, fields)
 
+    def close(self) -> None:
+        self._session.close()
+
     def _post(self, action: str, fields: dict[str, str]) -> object:
         started = time.monotonic()
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections import Counter
 from typing import Any
 
@@ -21,21 +20,9 @@ from tests.slack_harness import ALICE, BOB, CHANNEL, MALLORY, BotUnderTest, butt
 AUDIT = "C0AUDIT"
 
 
-def audit_records(caplog: pytest.LogCaptureFixture, count: int = 0) -> list[dict[str, Any]]:
-    """The audit lines so far, once there are `count` of them (a record follows its answer by a moment)."""
-    deadline = time.monotonic() + 5
-    while True:
-        records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "credits.audit"]
-        if len(records) >= count or time.monotonic() > deadline:
-            return records
-        time.sleep(0.02)
-
-
-def wait_for_posts(slack: FakeSlack, count: int) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 5
-    while len(slack.method_calls("chat.postMessage")) < count and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return slack.method_calls("chat.postMessage")
+def audit_records(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The audit lines so far: call it once the bot has settled (a record follows its answer by a moment)."""
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "credits.audit"]
 
 
 @pytest.fixture
@@ -55,7 +42,8 @@ def test_one_audit_line_per_command_and_button(
     bot.command("0")
     bot.answer(bot.command("42", user=MALLORY))
     bot.answer(bot.command("999"))
-    records = audit_records(caplog, 6)
+    bot.settle()
+    records = audit_records(caplog)
     assert sorted((r["kind"], r["outcome"]) for r in records) == sorted(
         [
             ("command", "ok"),
@@ -84,7 +72,7 @@ def test_audit_channel_gets_lookups_and_denials_without_amounts(
         bot.answer(bot.command("42"))
         bot.answer(bot.command("42", user=MALLORY, channel="C0GENERAL"))
         bot.command("help")
-        posts = wait_for_posts(slack, 2)
+        posts = slack.wait_for_calls("chat.postMessage", 2)
     assert [(p["channel"], p["text"]) for p in posts] == [
         (AUDIT, f"@u0alice looked up credits for Jane Doe (Acme Ltd) (#42) in <#{CHANNEL}>"),
         (AUDIT, "@u0mallory was refused /credits in <#C0GENERAL>"),
@@ -97,7 +85,7 @@ def test_a_failing_audit_channel_does_not_stop_the_answer(
     slack.not_in_channels.add(AUDIT)
     with running_bot(slack, whmcs_settings, audit_channel=AUDIT) as bot:
         answer = bot.answer(bot.command("42"))
-        wait_for_posts(slack, 1)
+        slack.wait_for_calls("chat.postMessage", 1)
     assert "Jane Doe" in answer["blocks"][0]["text"]["text"]
     assert any(r.getMessage() == "audit_post_failed" for r in caplog.records)
 
@@ -118,7 +106,7 @@ def test_over_the_limit_is_refused_without_calling_whmcs(
     assert "Jane Doe" in other["blocks"][0]["text"]["text"]
     assert len(jane.actions("GetCredits")) == 3
     assert len(jane.calls) > calls
-    outcomes = Counter(r["outcome"] for r in audit_records(caplog, 5))
+    outcomes = Counter(r["outcome"] for r in audit_records(caplog))
     assert outcomes == {"ok": 3, "rate_limited": 2}
 
 

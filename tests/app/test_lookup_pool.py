@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -10,18 +11,38 @@ import pytest
 from bot.app.lookup_pool import LookupPool
 
 
-def test_drain_waits_for_accepted_work_including_queued_work() -> None:
+class ReleaseWhenDraining(logging.Handler):
+    """Opens `gate` when the pool says it is draining: the work is certainly unfinished when drain begins."""
+
+    def __init__(self, gate: threading.Event) -> None:
+        super().__init__()
+        self.gate = gate
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "draining_lookups":
+            self.gate.set()
+
+
+def test_drain_waits_for_accepted_work_including_queued_work(caplog: pytest.LogCaptureFixture) -> None:
     pool = LookupPool(2)
     finished: list[int] = []
+    draining = threading.Event()
 
     def lookup(number: int) -> None:
-        time.sleep(0.2)
+        assert draining.wait(5)
         finished.append(number)
 
     for number in range(4):
         pool.submit(lookup, number)
     assert pool.unfinished == 4
-    assert pool.drain(timeout=5) == 0
+    watcher = ReleaseWhenDraining(draining)
+    logger = logging.getLogger("bot.app.lookup_pool")
+    logger.addHandler(watcher)
+    try:
+        with caplog.at_level("INFO", logger="bot.app.lookup_pool"):
+            assert pool.drain(timeout=5) == 0
+    finally:
+        logger.removeHandler(watcher)
     assert sorted(finished) == [0, 1, 2, 3]
     assert pool.unfinished == 0
 
@@ -30,7 +51,7 @@ def test_nothing_is_accepted_once_draining() -> None:
     pool = LookupPool(1)
     pool.drain(timeout=1)
     with pytest.raises(RuntimeError):
-        pool.submit(time.sleep, 0)
+        pool.submit(int)
     assert pool.unfinished == 0
 
 

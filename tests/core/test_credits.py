@@ -1,4 +1,4 @@
-"""The credit log model: which invoice a row links, totals computed once and knowing when incomplete."""
+"""The credit log model: order, exact totals, invoice ids, and what filters keep and say."""
 
 from __future__ import annotations
 
@@ -7,7 +7,80 @@ from decimal import Decimal
 
 import pytest
 
-from bot.core.credits import CreditEntry, CreditLog, invoice_id_for, unreadable_note
+from bot.core.credits import NO_FILTERS, CreditEntry, CreditLog, Filters, invoice_id_for, unreadable_note
+
+
+def credit(entry_id: int, day: str, amount: str, description: str = "x") -> CreditEntry:
+    return CreditEntry(entry_id, date.fromisoformat(day), description, Decimal(amount))
+
+
+LOG = CreditLog.of(
+    42,
+    [
+        credit(1, "2024-01-10", "10.00"),
+        credit(2, "2024-02-10", "-2.50"),
+        credit(3, "2024-03-10", "0.10"),
+        credit(4, "2024-03-10", "-0.20"),
+        credit(5, "2024-04-10", "5.00"),
+    ],
+)
+
+
+def test_newest_first_and_ties_broken_by_the_higher_id() -> None:
+    assert [entry.id for entry in LOG.entries] == [5, 4, 3, 2, 1]
+
+
+def test_totals_are_exact_decimals() -> None:
+    assert LOG.count == 5
+    assert LOG.total == Decimal("12.40")
+    assert LOG.credits_in == Decimal("15.10")
+    assert LOG.credits_out == Decimal("-2.70")
+    assert all(isinstance(value, Decimal) for value in (LOG.total, LOG.credits_in, LOG.credits_out))
+
+
+def test_an_empty_log_totals_zero_with_two_places() -> None:
+    empty = CreditLog.of(7, [])
+    assert (empty.count, str(empty.total), str(empty.credits_in), str(empty.credits_out)) == (
+        0,
+        "0.00",
+        "0.00",
+        "0.00",
+    )
+
+
+def test_invoice_from_relid_first_then_from_the_description() -> None:
+    assert invoice_id_for(12, "Credit from Invoice #99") == 12
+    assert invoice_id_for(0, "Credit from Invoice #99") == 99
+    assert invoice_id_for(0, "overpayment on invoice   # 1234") == 1234
+    assert invoice_id_for(0, "INVOICE#7 applied") == 7
+    assert invoice_id_for(0, "Manual top-up") is None
+    assert invoice_id_for(-1, "Reinvoice #5") is None, "a whole word only"
+    assert invoice_id_for(0, "Invoice #12345678901") is None, "more digits than an invoice id has"
+
+
+def test_no_filters_keep_the_very_same_log() -> None:
+    assert not NO_FILTERS.active
+    assert NO_FILTERS.apply(LOG) is LOG
+    assert NO_FILTERS.describe() == ""
+    assert NO_FILTERS.label == ""
+
+
+def test_dates_are_inclusive_and_the_newest_are_kept_by_last() -> None:
+    kept = Filters(since=date(2024, 2, 10), until=date(2024, 3, 10)).apply(LOG)
+    assert [entry.id for entry in kept.entries] == [4, 3, 2]
+    assert kept.total == Decimal("-2.60")
+    assert kept.client_id == 42
+    newest = Filters(since=date(2024, 2, 10), last=2).apply(LOG)
+    assert [entry.id for entry in newest.entries] == [5, 4]
+    assert Filters(until=date(2023, 12, 31)).apply(LOG).entries == ()
+
+
+def test_filters_describe_themselves_in_order() -> None:
+    filters = Filters(since=date(2024, 1, 1), until=date(2024, 6, 30), last=1500)
+    assert filters.active
+    assert filters.describe() == "since 2024-01-01, until 2024-06-30, last 1,500"
+    assert filters.label == " (since 2024-01-01, until 2024-06-30, last 1,500)"
+    assert Filters(last=5).label == " (last 5)"
 
 
 @pytest.mark.parametrize(

@@ -86,6 +86,12 @@ class FakeSlack(LoopbackServer):
                 self.changed.wait(deadline - time.monotonic())
             return list(self.responses.get(key, []))
 
+    def wait_for_calls(self, method: str, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        """The calls of `method` once there are `count` of them (or whatever came by `timeout`)."""
+        with self.changed:
+            self.changed.wait_for(lambda: len(self.method_calls(method)) >= count, timeout)
+            return self.method_calls(method)
+
     def record_response(self, key: str, body: dict[str, Any]) -> None:
         with self.changed:
             self.responses.setdefault(key, []).append(body)
@@ -94,6 +100,7 @@ class FakeSlack(LoopbackServer):
     def call(self, method: str, args: dict[str, Any], token: str) -> MethodAnswer:
         with self.changed:
             self.calls.append((method, args))
+            self.changed.notify_all()
         if token not in (BOT_TOKEN, APP_TOKEN):
             return 200, {"ok": False, "error": "invalid_auth"}
         if (method == "apps.connections.open") != (token == APP_TOKEN):

@@ -22,17 +22,22 @@ from tests.fakes.loopback import LoopbackServer, QuietHandler
 IDENTIFIER = "fake-identifier-1d2c"
 SECRET = "fake-secret-9f8e7d"
 ACCESS_KEY = "fake-access-key-5a4b"
+HOLD_LIMIT_SECONDS = 30
 
 
 @dataclass
 class Reply:
-    """What the fake sends back: a JSON-able object, or raw text/bytes (HTML pages, truncated JSON)."""
+    """What the fake sends back: a JSON-able object, or raw text/bytes (HTML pages, truncated JSON).
+
+    `gate`, when given, holds this one answer back until the test sets it (at most HOLD_LIMIT_SECONDS).
+    """
 
     body: Any
     status: int = 200
     delay: float = 0.0
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    gate: threading.Event | None = None
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -141,8 +146,11 @@ class FakeWhmcs(LoopbackServer):
     an API role without them would.
 
     Every request's form fields are recorded in `calls`, exactly as received. `latency` delays every
-    answer. Flags are read as WHMCS reads them (`php_truthy`): GetClientsDetails computes its statistics,
-    counted in `stats_computed`, for any `stats` but "" and "0".
+    answer (a slow server, as seen from the client: real time passes). `hold()` keeps every answer back until
+    `release()`, so a test can act while WHMCS has not answered, without guessing how long that takes; a hold
+    ends by itself after HOLD_LIMIT_SECONDS, so a test that forgets to release fails instead of hanging.
+    Flags are read as WHMCS reads them (`php_truthy`): GetClientsDetails computes its statistics, counted in
+    `stats_computed`, for any `stats` but "" and "0".
     """
 
     credits: dict[int, Any] = field(default_factory=dict)
@@ -157,9 +165,28 @@ class FakeWhmcs(LoopbackServer):
     php_output: str = ""
     stats_computed: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    gate: threading.Event = field(default_factory=threading.Event)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
         self.handler_class = _Handler
+        self.gate.set()
+
+    def hold(self) -> None:
+        self.gate.clear()
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def wait_for_calls(self, count: int, action: str | None = None, timeout: float = 10) -> int:
+        """How many calls (of `action`, or of any) have arrived, once there are `count` or by `timeout`."""
+
+        def arrived() -> int:
+            return len(self.calls if action is None else self.actions(action))
+
+        with self.arrived:
+            self.arrived.wait_for(lambda: arrived() >= count, timeout)
+            return arrived()
 
     def __hash__(self) -> int:
         return id(self)
@@ -176,8 +203,10 @@ class FakeWhmcs(LoopbackServer):
         return [call for call in self.calls if call.get("action") == name]
 
     def answer(self, fields: dict[str, str]) -> Reply:
-        with self.lock:
+        with self.arrived:
             self.calls.append(fields)
+            self.arrived.notify_all()
+        with self.lock:
             for position, (action, reply) in enumerate(self.queued):
                 if action in (None, fields.get("action")):
                     del self.queued[position]
@@ -278,6 +307,9 @@ class _Handler(QuietHandler):
         with owner.lock:
             owner.in_flight += 1
             owner.most_in_flight = max(owner.most_in_flight, owner.in_flight)
+        owner.gate.wait(HOLD_LIMIT_SECONDS)
+        if reply.gate is not None:
+            reply.gate.wait(HOLD_LIMIT_SECONDS)
         if delay:
             time.sleep(delay)
         with owner.lock:

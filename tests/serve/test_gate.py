@@ -265,7 +265,7 @@ def test_a_forged_command_never_reaches_slack_or_whmcs(
     body = urlencode(command_form(bot, text="42")).encode()
     for headers in (sign(body, str(int(time.time()) - 6 * 60)), {"X-Slack-Signature": "v0=00"}, {}):
         assert post(bot, body, {**headers, "Content-Type": FORM}).status_code == 401
-    time.sleep(0.3)
+    bot.settle()
     assert whmcs.calls == []
     assert slack.responses == {}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -43,8 +44,10 @@ def test_errors_raise_what_slack_sdk_raises(
 
 
 def test_a_slow_slack_times_out_without_a_retry(slack: FakeSlack) -> None:
+    finished = threading.Event()
+
     def slow(args: dict[str, Any]) -> MethodAnswer:
-        time.sleep(2)
+        finished.wait(2)  # Slack answering after 2 s, unless the test is done before
         return 200, {"ok": True, "users": []}
 
     slack.methods["usergroups.users.list"] = slow
@@ -54,3 +57,4 @@ def test_a_slow_slack_times_out_without_a_retry(slack: FakeSlack) -> None:
         client.usergroups_users_list(usergroup=BILLING_GROUP)
     assert time.monotonic() - started < 1.8
     assert len(slack.method_calls("usergroups.users.list")) == 1
+    finished.set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,13 +15,15 @@ import redis
 
 from bot.settings import WhmcsSettings
 from bot.state.limits import RedisRateLimiter
-from bot.state.redis_store import RedisStore
+from bot.state.redis_store import KEY_PREFIX, RedisStore
 from bot.state.single_flight import RedisSingleFlight
+from tests.fakes.clock import FakeClock
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, client, entry
 from tests.processes import free_port, procfile_web, serving_env, wait_healthy
 from tests.redis_server import redis_server
 from tests.slack_harness import BILLING_GROUP, BOB, BotUnderTest, all_text, running_bot
+from tests.waiting import until
 
 
 @pytest.fixture
@@ -71,19 +75,21 @@ def test_unreachable_redis_falls_back_to_the_process(
 
 def test_redis_sliding_window_and_store(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    limiter = RedisRateLimiter(client, 2, window=1.0)
+    clock = FakeClock(start=time.time())
+    limiter = RedisRateLimiter(client, 2, window=1.0, clock=clock)
     assert limiter.acquire("U1").allowed
     assert limiter.acquire("U1").allowed
     refused = limiter.acquire("U1")
     assert not refused.allowed and 0 < refused.retry_after <= 1.0
     assert limiter.acquire("U2").allowed
-    time.sleep(1.05)
+    clock.advance(1.05)
     assert limiter.acquire("U1").allowed
     store = RedisStore(client)
     store.put("k", {"a": [1, 2]}, ttl=0.2)
     assert RedisStore(client).get("k") == {"a": [1, 2]}
-    time.sleep(0.25)
-    assert RedisStore(client).get("k") is None
+    left: int = client.pttl(KEY_PREFIX + "k")  # type: ignore[assignment]
+    assert 0 < left <= 200, "Redis expires it, for every process"
+    until(lambda: RedisStore(client).get("k") is None, "the value expires after its ttl", timeout=2)
 
 
 def test_two_processes_asking_for_one_client_at_once_make_one_whmcs_call(
@@ -105,6 +111,8 @@ def test_two_processes_asking_for_one_client_at_once_make_one_whmcs_call(
 
 
 KEY = ("GetCredits", (("clientid", "42"),))
+FLIGHT_LOCK = f"{KEY_PREFIX}flight:{hashlib.sha256(json.dumps(KEY).encode()).hexdigest()}"
+"""The Redis key RedisSingleFlight's leader holds for KEY."""
 
 
 def after(seconds: float, value: str, calls: list[str]) -> Callable[[], object]:
@@ -128,12 +136,20 @@ def test_a_leader_that_outlived_its_lock_leaves_the_next_leaders_alone(redis_url
     short, second, third = (RedisSingleFlight(client, wait) for wait in (0.2, 2.0, 2.0))
     calls: list[str] = []
     results: list[object] = []
-    first = in_thread(lambda: short.run(KEY, after(0.5, "first", calls)), results)
-    time.sleep(0.3)
+    first_may_finish = threading.Event()
+
+    def first_call() -> object:
+        calls.append("first")
+        first_may_finish.wait(5)
+        return "first"
+
+    first = in_thread(lambda: short.run(KEY, first_call), results)
+    until(lambda: client.exists(FLIGHT_LOCK) == 0, "the first leader's lock expires while it still runs")
     leader = in_thread(lambda: second.run(KEY, after(1.0, "second", calls)), results)
-    time.sleep(0.4)
+    until(lambda: client.exists(FLIGHT_LOCK) == 1, "the second leader holds the lock")
+    first_may_finish.set()
+    first.join(5)  # the first finishes, and must not release the second's lock
     assert third.run(KEY, after(0, "third", calls)) == "second"
-    first.join()
     leader.join()
     assert calls == ["first", "second"]
 
@@ -145,7 +161,7 @@ def test_a_reply_is_never_handed_to_a_caller_of_a_later_flight(redis_url: str) -
     assert one.run(KEY, after(0, "earlier", calls)) == "earlier"
     results: list[object] = []
     leader = in_thread(lambda: two.run(KEY, after(0.8, "later", calls)), results)
-    time.sleep(0.2)
+    until(lambda: client.exists(FLIGHT_LOCK) == 1, "the later flight's leader holds the lock")
     assert three.run(KEY, after(0, "own call", calls)) == "later", "the reply of the flight it joined"
     leader.join()
     assert calls == ["earlier", "later"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,6 +18,26 @@ from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, Reply, entry
 from tests.slack_harness import ALICE, running_bot
 from tests.slack_harness import Reply as SlackReply
+from tests.waiting import threads_waiting_in, until
+
+
+def followers() -> int:
+    """Callers waiting for another caller's flight (blocked in SingleFlight.run, not in their own call)."""
+    return threads_waiting_in(SingleFlight.run.__code__)
+
+
+def while_whmcs_holds(
+    whmcs: FakeWhmcs, followers_expected: int, work: Callable[[], list[object]]
+) -> list[object]:
+    """Run `work` while WHMCS answers nobody, until `followers_expected` callers wait on another's flight."""
+    whmcs.hold()
+    results: list[object] = []
+    worker = threading.Thread(target=lambda: results.extend(work()))
+    worker.start()
+    until(lambda: followers() == followers_expected, "callers wait on the call in flight")
+    whmcs.release()
+    worker.join(10)
+    return results
 
 
 def run_together(count: int, call: Callable[[int], object]) -> list[object]:
@@ -51,7 +70,7 @@ def test_concurrent_callers_with_one_key_share_one_call() -> None:
 
     waiters = threading.Thread(target=lambda: run_together(8, lambda _: flights.run("k", slow)))
     waiters.start()
-    time.sleep(0.2)
+    until(lambda: followers() == 7, "the other seven callers wait for the first one's call")
     release.set()
     waiters.join(5)
     assert calls == 1
@@ -62,7 +81,7 @@ def test_every_waiter_gets_the_same_result_object() -> None:
     flights: SingleFlight[str, dict[str, int]] = SingleFlight()
 
     def slow() -> dict[str, int]:
-        time.sleep(0.2)
+        until(lambda: followers() == 5, "the other five callers wait for this call")
         return {"answer": 42}
 
     results = run_together(6, lambda _: flights.run("k", slow))
@@ -76,7 +95,7 @@ def test_an_exception_reaches_every_waiter() -> None:
     def failing() -> int:
         nonlocal calls
         calls += 1
-        time.sleep(0.2)
+        until(lambda: followers() == 4, "the other four callers wait for this call")
         raise ValueError("boom")
 
     results = run_together(5, lambda _: flights.run("k", failing))
@@ -87,15 +106,14 @@ def test_an_exception_reaches_every_waiter() -> None:
 
 def test_different_keys_run_side_by_side() -> None:
     flights: SingleFlight[int, int] = SingleFlight()
+    all_running = threading.Barrier(4, timeout=5)
 
     def slow(number: int) -> int:
-        time.sleep(0.3)
+        all_running.wait()  # breaks, and the result is an error, unless the four calls run at the same time
         return number
 
-    started = time.monotonic()
     results = run_together(4, lambda n: flights.run(n, lambda: slow(n)))
     assert results == [0, 1, 2, 3]
-    assert time.monotonic() - started < 0.9
 
 
 def test_nothing_is_remembered_after_a_call_finishes() -> None:
@@ -116,9 +134,8 @@ def test_simultaneous_lookups_of_one_client_make_one_whmcs_call(
     whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings
 ) -> None:
     whmcs.set_credits(42, [entry(1, "2024-01-01", "Top-up", "12.50")])
-    whmcs.latency = 0.5
     client = WhmcsClient(HttpTransport(whmcs_settings))
-    logs = run_together(10, lambda _: client.get_credits(42))
+    logs = while_whmcs_holds(whmcs, 9, lambda: run_together(10, lambda _: client.get_credits(42)))
     assert len(whmcs.actions("GetCredits")) == 1
     assert all(log == logs[0] for log in logs)
     client.get_credits(42)
@@ -128,9 +145,8 @@ def test_simultaneous_lookups_of_one_client_make_one_whmcs_call(
 def test_lookups_of_different_clients_are_not_merged(whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings) -> None:
     whmcs.set_credits(1, [])
     whmcs.set_credits(2, [])
-    whmcs.latency = 0.3
     client = WhmcsClient(HttpTransport(whmcs_settings))
-    logs = run_together(4, lambda n: client.get_credits(1 + n % 2))
+    logs = while_whmcs_holds(whmcs, 2, lambda: run_together(4, lambda n: client.get_credits(1 + n % 2)))
     assert [log.client_id for log in logs if isinstance(log, CreditLog)] == [1, 2, 1, 2]
     assert sorted(call["clientid"] for call in whmcs.actions("GetCredits")) == ["1", "2"]
 
@@ -138,9 +154,8 @@ def test_lookups_of_different_clients_are_not_merged(whmcs: FakeWhmcs, whmcs_set
 def test_a_shared_failure_is_one_whmcs_call_and_an_error_for_everyone(
     whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings
 ) -> None:
-    whmcs.latency = 0.5
     client = WhmcsClient(HttpTransport(whmcs_settings))
-    results = run_together(6, lambda _: client.get_credits(404))
+    results = while_whmcs_holds(whmcs, 5, lambda: run_together(6, lambda _: client.get_credits(404)))
     assert len(whmcs.calls) == 1
     assert all(isinstance(result, ClientNotFound) for result in results)
 

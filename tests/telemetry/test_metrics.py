@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -32,16 +29,6 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
-def eventually(url: str, condition: Callable[[Samples], bool], timeout: float = 5) -> Samples:
-    """Outcomes are counted after the answer is sent, so the scrape may be a moment early."""
-    deadline = time.monotonic() + timeout
-    while True:
-        samples = scrape(url)
-        if condition(samples) or time.monotonic() > deadline:
-            return samples
-        time.sleep(0.05)
-
-
 def test_commands_latencies_and_whmcs_errors_are_counted(bot: BotUnderTest, whmcs: FakeWhmcs) -> None:
     whmcs.set_credits(42, [entry(1, "2024-01-01", "Top-up", "1.00")])
     bot.answer(bot.command("42"))
@@ -54,13 +41,9 @@ def test_commands_latencies_and_whmcs_errors_are_counted(bot: BotUnderTest, whmc
     bot.answer(bot.command("42"))
     bot.answer(bot.command("42"))
 
-    samples = eventually(
-        bot.url,
-        lambda s: (
-            value(s, "credits_commands_total", outcome="whmcs_auth") == 2
-            and value(s, "credits_lookups_in_flight") == 0
-        ),  # a lookup leaves the gauge just after it is counted
-    )
+    bot.settle()  # outcomes are counted after the answer is sent, and a lookup leaves the gauge after that
+    samples = scrape(bot.url)
+    assert value(samples, "credits_commands_total", outcome="whmcs_auth") == 2
     for outcome, count in [("ok", 1), ("help", 1), ("invalid", 1), ("denied", 1), ("not_found", 1)]:
         assert value(samples, "credits_commands_total", outcome=outcome) == count, outcome
     unseen = ("error", "rate_limited", "choices", "exported", "export_failed", "shared", "share_failed")
@@ -83,13 +66,14 @@ def test_lookups_in_flight_while_whmcs_is_slow(
     whmcs.queue(Reply({"result": "success", "credits": []}, delay=1), Reply({"result": "success"}, delay=3))
     with running_bot(slack, whmcs_settings.model_copy(update={"whmcs_timeout": 1.5})) as bot:
         first, second = bot.command("42"), bot.command("43")
-        busy = eventually(bot.url, lambda s: value(s, "credits_lookups_in_flight") == 2)
+        assert whmcs.wait_for_calls(2, action="GetCredits") == 2, "both lookups are waiting on WHMCS"
+        busy = scrape(bot.url)
         assert value(busy, "credits_lookups_in_flight") == 2
         bot.answer(first)
         bot.answer(second)
-        idle = eventually(
-            bot.url, lambda s: value(s, "credits_commands_total", outcome="whmcs_unavailable") == 1
-        )
+        bot.settle()
+        idle = scrape(bot.url)
+        assert value(idle, "credits_commands_total", outcome="whmcs_unavailable") == 1
     assert value(idle, "credits_lookups_in_flight") == 0
     assert value(idle, "credits_whmcs_errors_total", kind="timeout") == 1
     assert value(idle, "credits_whmcs_request_seconds_bucket", action="GetCredits", le="1.0") == 0
@@ -102,6 +86,6 @@ def test_the_web_process_serves_metrics_only_when_enabled(slack: FakeSlack, whmc
         assert requests.get(url + "/metrics", timeout=5).status_code == 404
     with procfile_web(serving_env(slack, whmcs) | {"METRICS_ENABLED": "true"}) as (process, url):
         wait_healthy(url, process)
-        BotUnderTest(url, slack).command("help")
-        samples = eventually(url, lambda s: value(s, "credits_commands_total", outcome="help") == 1)
+        BotUnderTest(url, slack).command("help")  # help is counted before its acknowledgement is sent
+        samples = scrape(url)
     assert value(samples, "credits_commands_total", outcome="help") == 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -132,12 +131,13 @@ def test_while_one_call_tries_again_the_others_stay_paused(
     with pytest.raises(WhmcsAuthError):
         client.get_credits(1)
     clock.advance(CREDENTIALS_PAUSE_SECONDS)
-    whmcs.latency = 0.5
+    whmcs.hold()
     probe = threading.Thread(target=client.get_credits, args=(1,))
     probe.start()
-    time.sleep(0.2)
+    assert whmcs.wait_for_calls(2) == 2, "the probe is at WHMCS, not answered yet"
     with pytest.raises(WhmcsCredentialsPaused):
         client.get_credits(2)
+    whmcs.release()
     probe.join(5)
     assert [call["clientid"] for call in whmcs.calls] == ["1", "1"]
 
@@ -145,12 +145,14 @@ def test_while_one_call_tries_again_the_others_stay_paused(
 def test_a_success_sent_before_the_refusal_does_not_end_the_pause(
     whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings, clock: FakeClock
 ) -> None:
-    whmcs.queue(Reply(credits_reply(1, []), delay=0.5), REFUSED)
+    success_sent = threading.Event()
+    whmcs.queue(Reply(credits_reply(1, []), gate=success_sent), REFUSED)
     breaker = CredentialsBreaker(HttpTransport(whmcs_settings), clock=clock)
     slow = threading.Thread(target=breaker, args=("GetCredits", {"clientid": "1"}))
     slow.start()
-    time.sleep(0.2)
+    assert whmcs.wait_for_calls(1) == 1, "the success is on its way, not answered yet"
     assert reported_error(breaker("GetCredits", {"clientid": "2"}), "GetCredits", "2") is not None
+    success_sent.set()
     slow.join(5)
     with pytest.raises(WhmcsCredentialsPaused):
         breaker("GetCredits", {"clientid": "3"})

@@ -104,7 +104,7 @@ def test_channel_restriction(slack: FakeSlack, whmcs: FakeWhmcs, whmcs_settings:
 def test_forged_signature_is_refused(bot: BotUnderTest, whmcs: FakeWhmcs, slack: FakeSlack) -> None:
     reply = bot.command("42", secret="not-the-signing-secret")
     assert reply.status == 401
-    time.sleep(0.3)
+    bot.settle()
     assert whmcs.calls == []
     assert slack.responses == {}
 
@@ -119,7 +119,7 @@ def test_stale_timestamp_is_refused(bot: BotUnderTest, whmcs: FakeWhmcs) -> None
 def test_help(bot: BotUnderTest, whmcs: FakeWhmcs, text: str) -> None:
     reply = bot.command(text)
     assert "*/credits* shows a WHMCS client's credit log" in reply.json()["text"]
-    time.sleep(0.2)
+    bot.settle()
     assert whmcs.calls == []
     assert bot.slack.responses == {}
 
@@ -145,7 +145,7 @@ def test_invalid_input_gets_usage(bot: BotUnderTest, whmcs: FakeWhmcs, text: str
     reply = bot.command(text)
     assert reply.status == 200
     assert "Usage: `/credits 42`" in reply.json()["text"]
-    time.sleep(0.2)
+    bot.settle()
     assert whmcs.calls == []
 
 
@@ -240,13 +240,14 @@ def test_forty_concurrent_commands_with_slow_whmcs_are_all_acknowledged_and_answ
     clients = range(101, 141)
     for client in clients:
         whmcs.set_credits(client, ENTRIES)
-    whmcs.latency = 3.5
+    whmcs.hold()  # WHMCS answers nobody until every command is acknowledged
     settings = whmcs_settings.model_copy(update={"whmcs_timeout": 10})
     with running_bot(slack, settings, credits_rate_limit=100) as bot:
         with ThreadPoolExecutor(40) as pool:
             replies = list(pool.map(lambda client: bot.command(str(client)), clients))
         assert all(reply.status == 200 for reply in replies)
         assert max(reply.seconds for reply in replies) < 3
+        whmcs.release()
         answers = [bot.answer(reply, timeout=20) for reply in replies]
     assert all(f"Credits of client #{n}" in all_text(a) for n, a in zip(clients, answers, strict=True))
     assert len(whmcs.actions("GetCredits")) == 40
