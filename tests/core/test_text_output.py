@@ -97,6 +97,9 @@ def test_json_keeps_amounts_as_strings_and_names_the_currency() -> None:
         "credits_out": "-34.51",
         "all_time_count": 2,
         "all_time_total": "1200.00",
+        "total_complete": True,
+        "all_time_total_complete": True,
+        "unreadable_amounts": [],
         "notes": [],
         "entries": [
             {
