@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import redis
@@ -115,10 +116,11 @@ FLIGHT_LOCK = f"{KEY_PREFIX}flight:{hashlib.sha256(json.dumps(KEY).encode()).hex
 """The Redis key RedisSingleFlight's leader holds for KEY."""
 
 
-def after(seconds: float, value: str, calls: list[str]) -> Callable[[], object]:
+def recording(value: str, calls: list[str]) -> Callable[[], object]:
+    """A call that notes it ran and returns `value` at once."""
+
     def call() -> object:
         calls.append(value)
-        time.sleep(seconds)
         return value
 
     return call
@@ -130,38 +132,76 @@ def in_thread(work: Callable[[], object], results: list[object]) -> threading.Th
     return thread
 
 
+def redis_gets(client: redis.Redis) -> int:
+    """How many GET commands Redis has served: a follower's every poll reads the lock and the result."""
+    stats: dict[str, Any] = cast(dict[str, Any], client.info("commandstats"))
+    return int(stats.get("cmdstat_get", {}).get("calls", 0))
+
+
 def test_a_leader_that_outlived_its_lock_leaves_the_next_leaders_alone(redis_url: str) -> None:
-    """Three processes: the first outlasts its lock, the second leads anew, the third must follow it."""
+    """Three processes: the first outlasts its lock, the second leads anew, the third must follow it.
+
+    The second's call runs until the third is seen polling, so a slow machine cannot let the second finish
+    (and the third lead on its own) before the third has asked: only the released lock would make it lead.
+    """
     client = redis.Redis.from_url(redis_url)
-    short, second, third = (RedisSingleFlight(client, wait) for wait in (0.2, 2.0, 2.0))
+    short, second, third = (RedisSingleFlight(client, wait) for wait in (0.2, 10.0, 10.0))
     calls: list[str] = []
     results: list[object] = []
-    first_may_finish = threading.Event()
+    first_may_finish, second_may_finish = threading.Event(), threading.Event()
 
     def first_call() -> object:
         calls.append("first")
         first_may_finish.wait(5)
         return "first"
 
+    def second_call() -> object:
+        calls.append("second")
+        second_may_finish.wait(10)
+        return "second"
+
     first = in_thread(lambda: short.run(KEY, first_call), results)
+    until(lambda: calls == ["first"], "the first leads")
     until(lambda: client.exists(FLIGHT_LOCK) == 0, "the first leader's lock expires while it still runs")
-    leader = in_thread(lambda: second.run(KEY, after(1.0, "second", calls)), results)
+    leader = in_thread(lambda: second.run(KEY, second_call), results)
     until(lambda: client.exists(FLIGHT_LOCK) == 1, "the second leader holds the lock")
     first_may_finish.set()
     first.join(5)  # the first finishes, and must not release the second's lock
-    assert third.run(KEY, after(0, "third", calls)) == "second"
-    leader.join()
+    third_results: list[object] = []
+    gets_before = redis_gets(client)
+    follower = in_thread(lambda: third.run(KEY, recording("third", calls)), third_results)
+    until(
+        lambda: bool(third_results) or redis_gets(client) >= gets_before + 4,
+        "the third either leads or polls the second's flight twice",
+    )
+    second_may_finish.set()
+    follower.join(10)
+    leader.join(10)
+    assert third_results == ["second"]
     assert calls == ["first", "second"]
 
 
 def test_a_reply_is_never_handed_to_a_caller_of_a_later_flight(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    one, two, three = (RedisSingleFlight(client, 2.0) for _ in range(3))
+    one, two, three = (RedisSingleFlight(client, 10.0) for _ in range(3))
     calls: list[str] = []
-    assert one.run(KEY, after(0, "earlier", calls)) == "earlier"
+    assert one.run(KEY, recording("earlier", calls)) == "earlier"
+    later_may_finish = threading.Event()
+
+    def later_call() -> object:
+        calls.append("later")
+        later_may_finish.wait(10)
+        return "later"
+
     results: list[object] = []
-    leader = in_thread(lambda: two.run(KEY, after(0.8, "later", calls)), results)
+    leader = in_thread(lambda: two.run(KEY, later_call), results)
     until(lambda: client.exists(FLIGHT_LOCK) == 1, "the later flight's leader holds the lock")
-    assert three.run(KEY, after(0, "own call", calls)) == "later", "the reply of the flight it joined"
-    leader.join()
+    joined: list[object] = []
+    gets_before = redis_gets(client)
+    follower = in_thread(lambda: three.run(KEY, recording("own call", calls)), joined)
+    until(lambda: bool(joined) or redis_gets(client) >= gets_before + 4, "the third polls the later flight")
+    later_may_finish.set()
+    follower.join(10)
+    leader.join(10)
+    assert joined == ["later"], "the reply of the flight it joined"
     assert calls == ["earlier", "later"]
