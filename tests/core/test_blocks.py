@@ -22,25 +22,16 @@ from bot.core.blocks import (
     notice,
     summary_message,
 )
-from bot.core.clients import ClientDetails, ClientMatch, Currency
+from bot.core.clients import ClientMatch, Currency
 from bot.core.commands import SEARCH_LIMIT
 from bot.core.credits import NO_FILTERS, CreditEntry, CreditLog, Filters
 from bot.core.slack_limits import MAX_BUTTON_TEXT, message_problems
 from bot.core.views import PAGE_SIZE, CreditView, ViewRef
+from tests.core.people import jane_doe
 
 LINKS = AdminLinks("https://billing.example.com/admin")
 USD = Currency(id=1, code="USD", prefix="$", suffix=" USD", format=2)
-JANE = ClientDetails(
-    id=42,
-    firstname="Jane",
-    lastname="Doe",
-    companyname="Acme Ltd",
-    email="jane@example.com",
-    status="Active",
-    credit=Decimal("15.00"),
-    currency_id=1,
-    currency_code="USD",
-)
+JANE = jane_doe("15.00")
 
 
 def log_of(count: int, client_id: int = 42) -> CreditLog:

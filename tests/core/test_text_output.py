@@ -6,10 +6,11 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from bot.core.clients import ClientDetails, Currency
+from bot.core.clients import Currency
 from bot.core.credits import CreditEntry, CreditLog, Filters
 from bot.core.text_output import client_heading, log_as_json, log_as_table
 from bot.core.views import CreditView
+from tests.core.people import jane_doe
 
 EURO = Currency(id=2, code="EUR", prefix="€", suffix="", format=3)
 LOG = CreditLog.of(
@@ -21,29 +22,15 @@ LOG = CreditLog.of(
 )
 
 
-def jane(credit: str | None) -> ClientDetails:
-    return ClientDetails(
-        id=42,
-        firstname="Jane",
-        lastname="Doe",
-        companyname="Acme Ltd",
-        email="jane@example.com",
-        status="Active",
-        credit=None if credit is None else Decimal(credit),
-        currency_id=2,
-        currency_code="EUR",
-    )
-
-
 def test_the_heading_names_the_client_and_warns_about_a_differing_balance() -> None:
     assert client_heading(CreditView(LOG)) == ["Credit log of client #42"]
-    assert client_heading(CreditView(LOG, details=jane(None), currency=EURO)) == [
+    assert client_heading(CreditView(LOG, details=jane_doe(None, 2, "EUR"), currency=EURO)) == [
         "Credit log of Jane Doe (Acme Ltd) · #42 · jane@example.com · Active"
     ]
-    assert client_heading(CreditView(LOG, details=jane("1199.995"), currency=EURO))[1:] == [
+    assert client_heading(CreditView(LOG, details=jane_doe("1199.995", 2, "EUR"), currency=EURO))[1:] == [
         "Balance in WHMCS: €1.200,00"
     ], "no warning when the balance is the sum of the log"
-    differing = client_heading(CreditView(LOG, details=jane("5"), currency=EURO))
+    differing = client_heading(CreditView(LOG, details=jane_doe("5", 2, "EUR"), currency=EURO))
     assert differing[1:] == [
         "Balance in WHMCS: €5,00",
         "Warning: the log sums to €1.200,00; WHMCS's balance is €5,00",
@@ -79,7 +66,7 @@ def test_an_empty_table_says_so() -> None:
 
 
 def test_json_keeps_amounts_as_strings_and_names_the_currency() -> None:
-    data = log_as_json(CreditView(LOG, Filters(last=1), details=jane("5"), currency=EURO))
+    data = log_as_json(CreditView(LOG, Filters(last=1), details=jane_doe("5", 2, "EUR"), currency=EURO))
     assert json.loads(json.dumps(data)) == data
     assert data == {
         "client_id": 42,

@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from bot.core.clients import PLAIN, ClientDetails
+from bot.core.clients import PLAIN
 from bot.core.commands import MAX_CLIENT_ID
 from bot.core.credits import NO_FILTERS, CreditEntry, CreditLog, Filters
 from bot.core.views import MAX_OFFSET, CreditView, ViewRef
+from tests.core.people import jane_doe
 
 LOG = CreditLog.of(
     42,
@@ -19,20 +20,6 @@ LOG = CreditLog.of(
         CreditEntry(2, date(2024, 2, 1), "Used", Decimal("-4.00")),
     ],
 )
-
-
-def details(credit: str | None) -> ClientDetails:
-    return ClientDetails(
-        id=42,
-        firstname="Jane",
-        lastname="Doe",
-        companyname="Acme Ltd",
-        email="jane@example.com",
-        status="Active",
-        credit=None if credit is None else Decimal(credit),
-        currency_id=1,
-        currency_code="USD",
-    )
 
 
 @pytest.mark.parametrize(
@@ -103,7 +90,7 @@ def test_buttons_carry_this_client_and_these_filters_to_another_page() -> None:
 def test_a_balance_that_is_not_the_sum_of_the_log_is_pointed_out(
     credit: str | None, differs: str | None
 ) -> None:
-    view = CreditView(LOG, details=details(credit))
+    view = CreditView(LOG, details=jane_doe(credit))
     assert view.differing_balance == (None if differs is None else Decimal(differs))
 
 
