@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.app.services import Services
+from bot.app.view_cache import Viewer
 from bot.core.access import Decision, Verdict, check_access
 from bot.core.blocks import Message, notice
 from bot.core.errors import WhmcsError
@@ -56,6 +57,10 @@ class Work:
         self.entries = view.shown.count
         if view.details is not None:
             self.client_name = view.details.name
+
+    def viewer(self, client_id: int) -> Viewer:
+        """Whom a lookup kept for its buttons may serve: this person, in this workspace, for this client."""
+        return (self.team_id or "", self.user_id, client_id)
 
     def log_fields(self) -> dict[str, Any]:
         """The answer's fields for the operator line, those that are known."""

@@ -1,7 +1,8 @@
 """The buttons under an answer: show a client's credits, page, export CSV privately, share a summary.
 
 Every press is acknowledged at once and checked again for the person who pressed it, so a forwarded or
-forged button gets nothing. The button's value is the whole state (`ViewRef`), so any process serves it.
+forged button gets nothing. The button's value is the whole state (`ViewRef`), so any process serves it;
+the process that answered the lookup serves it for 2 minutes from what that lookup fetched (`ViewCache`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -34,6 +35,7 @@ from bot.core.blocks import (
     OLDER_ACTION,
     SHARE_ACTION,
     SHOW_ACTION,
+    context,
     credit_log_message,
     notice,
     summary_message,
@@ -41,15 +43,30 @@ from bot.core.blocks import (
 from bot.core.csv_export import credit_log_csv, csv_filename
 from bot.core.messages import STALE_BUTTON
 from bot.core.outcomes import Outcome
-from bot.core.views import ViewRef
+from bot.core.views import CreditView, ViewRef
 from bot.slack.web_api import SLACK_TIMEOUT_SECONDS
 from bot.telemetry.logs import event
 
 logger = logging.getLogger("credits.command")
 
 
+def view_of(services: Services, work: Work, ref: ViewRef, offset: int = 0) -> tuple[CreditView, str | None]:
+    """The button's view, and since when it is known: drawn from what this person's lookup of this client
+    fetched in the last 2 minutes (no WHMCS call, "as of" when it was fetched), else from WHMCS (None),
+    and then kept for the next press."""
+    viewer = work.viewer(ref.client_id)
+    kept = services.views.get(viewer)
+    if kept is not None:
+        note = f"As of {kept.as_of}, from your lookup; `/credits {ref.client_id}` asks WHMCS again."
+        view = replace(kept.view, filters=ref.filters, offset=offset, notes=(*kept.view.notes, note))
+        return view, kept.as_of
+    view = services.lookups.credit_view(ref.client_id, ref.filters, offset)
+    services.views.keep(viewer, view)
+    return view, None
+
+
 def show(services: Services, work: Work, ref: ViewRef) -> Answer:
-    view = services.lookups.credit_view(ref.client_id, ref.filters, ref.offset)
+    view, _ = view_of(services, work, ref, ref.offset)
     work.answered_with(view)
     work.offset = ref.offset
     return credit_log_message(view, services.links, allow_share=services.allow_share), Outcome.OK
@@ -100,7 +117,7 @@ def export_csv(services: Services, work: Work, ref: ViewRef) -> Answer:
     if seen is not None:
         return notice(ALREADY_EXPORTED[seen]), Outcome.ALREADY_DONE
     try:
-        view = services.lookups.credit_view(ref.client_id, ref.filters)
+        view, as_of = view_of(services, work, ref)
     except BaseException:
         once.settle(None)
         raise
@@ -114,7 +131,8 @@ def export_csv(services: Services, work: Work, ref: ViewRef) -> Answer:
             filename=csv_filename(shown, ref.filters),
             title=f"Credit log of client #{ref.client_id}",
             initial_comment=(
-                f"Credit log of client #{ref.client_id}: {shown.count:,} entries{ref.filters.label}."
+                f"Credit log of client #{ref.client_id}: {shown.count:,} entries{ref.filters.label}"
+                f"{f', as of {as_of}' if as_of else ''}."
             ),
         )
     except SlackApiError as error:
@@ -203,11 +221,12 @@ def share(services: Services, work: Work, ref: ViewRef) -> Answer:
     if seen is not None:
         return notice(ALREADY_SHARED[seen]), Outcome.ALREADY_DONE
     try:
-        view = services.lookups.credit_view(ref.client_id, ref.filters)
+        view, as_of = view_of(services, work, ref)
         work.answered_with(view)
-        services.slack.chat_postMessage(
-            channel=work.channel_id, **summary_message(view, services.links, work.user_id)
-        )
+        summary = summary_message(view, services.links, work.user_id)
+        if as_of:
+            summary["blocks"].append(context(f"Figures as of {as_of}"))
+        services.slack.chat_postMessage(channel=work.channel_id, **summary)
     except SlackApiError as error:
         once.settle(None)
         code = error.response.get("error")

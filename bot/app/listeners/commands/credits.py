@@ -114,6 +114,7 @@ def answer(services: Services, work: Work, request: Lookup) -> Answer:
         message = client_choices_message(resolved.query, resolved.matches, resolved.total, request.filters)
         return message, Outcome.CHOICES
     view = services.lookups.credit_view(resolved, request.filters)
+    services.views.keep(work.viewer(view.client_id), view)
     work.answered_with(view)
     return credit_log_message(view, services.links, allow_share=services.allow_share), Outcome.OK
 
