@@ -11,10 +11,11 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
 from bot.app.listeners.work import (
@@ -27,6 +28,7 @@ from bot.app.listeners.work import (
     over_limit,
     promise_answer,
     reply,
+    start,
 )
 from bot.app.services import Services
 from bot.core.blocks import (
@@ -267,13 +269,8 @@ BUTTONS = (
 )
 
 
-PRESSED = "credits_pressed"
-
-
-def press(
-    services: Services, button: Button, body: dict[str, Any], action: dict[str, Any], work: Work
-) -> None:
-    """The lazy part of a press: who pressed, whether they may, what the button's value asks for."""
+def press(services: Services, button: Button, action: dict[str, Any], work: Work) -> None:
+    """On the lookup pool: who pressed, whether they may, what the button's value asks for."""
     with services.metrics.lookup_in_flight():
         outcome = run(services, button, work, action)
     finish(services, work, outcome)
@@ -298,33 +295,21 @@ def run(services: Services, button: Button, work: Work, action: dict[str, Any]) 
     return outcome
 
 
-def acknowledge(
-    services: Services, ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
-) -> None:
-    """Acknowledge at once; the press is now owed an answer, which travels to the lazy part in the context."""
-    ack()
-    work = Work.of_action(body, action)
-    promise_answer(services, work)
-    context[PRESSED] = work
-
-
-def register(app: App, services: Services) -> None:
-    def acknowledge_press(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
-    ) -> None:
-        acknowledge(services, ack, body, action, context)
-
+def register(app: App, services: Services, pool: Executor) -> None:
     for button in BUTTONS:
-        app.action(button.action_id)(ack=acknowledge_press, lazy=[presser(services, button)])
+        app.action(button.action_id)(presser(services, button, pool))
 
 
 def presser(
-    services: Services, button: Button
-) -> Callable[[dict[str, Any], dict[str, Any], BoltContext], None]:
-    """The lazy listener of one button, with the arguments Bolt injects by name."""
+    services: Services, button: Button, pool: Executor
+) -> Callable[[Ack, dict[str, Any], dict[str, Any]], None]:
+    """The listener of one button, with the arguments Bolt injects by name: acknowledge at once; the press
+    is now owed an answer, and goes to the lookup pool."""
 
-    def pressed(body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-        work: Work | None = context.get(PRESSED)
-        press(services, button, body, action, work if work is not None else Work.of_action(body, action))
+    def pressed(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        work = Work.of_action(body, action)
+        promise_answer(services, work)
+        start(pool, work, lambda: press(services, button, action, work))
 
     return pressed
