@@ -61,8 +61,8 @@ def build_services(
         http = HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
         transport = CredentialsBreaker(http, clock=clock)
     side_calls = ThreadPoolExecutor(slack.lookup_threads, thread_name_prefix="whmcs-side")
-    shared = shared_state(slack, whmcs_settings.whmcs_timeout)
-    whmcs_client = WhmcsClient(transport, observe=metrics.whmcs_call, flights=shared.flights)
+    shared = shared_state(slack)
+    whmcs_client = WhmcsClient(transport, observe=metrics.whmcs_call)
     answer = ResponseUrlPoster(slack.bot_concurrency)
 
     def close() -> None:
