@@ -33,8 +33,8 @@ class Acknowledged:
     """The requests that were acknowledged and have not been answered yet, by request id.
 
     Exactly one side answers each: the lookup, with its answer (`keep` says it may), or the drain, with
-    "the bot restarted" (`interrupt`). Ids, not objects, because Bolt hands lazy listeners a deep copy of
-    what the acknowledgement put in its context.
+    "the bot restarted" (`interrupt`). Kept by request id, so that the record holds nothing but the callable
+    that tells the person.
     """
 
     def __init__(self) -> None:
