@@ -4,10 +4,10 @@ Starts credits-bot as `benchmarks.load` does (loopback WHMCS and Slack), warms i
 worker with py-spy (`--threads`: every thread's stack, 100 samples a second) while a burst of signed
 `/credits` commands, each for a different client, is acknowledged and looked up. Prints the share of
 samples in the request threads (gunicorn's, which send the acknowledgements) against the rest (lookups,
-side calls, answers), and within the request threads the share under each step that matters and the
-innermost frames of ours, Bolt's and gunicorn's that hold most samples; writes the collapsed stacks to
-benchmarks/results/ack-profile.txt for a flame graph. py-spy pauses the process for each sample, so the
-acknowledgement times it prints are far slower than benchmarks.load's: compare shares, not times.
+side calls, answers), within the request threads the share under each step that matters, and for both
+kinds the innermost frames of ours, Bolt's and gunicorn's that hold most samples; writes the collapsed
+stacks to benchmarks/results/ack-profile.txt for a flame graph. py-spy pauses the process for each
+sample, so the acknowledgement times it prints are far slower than benchmarks.load's: compare shares.
 
     python -m benchmarks.ack_profile [--burst 200] [--whmcs-latency 2] [--bot-concurrency 200]
 """
@@ -62,12 +62,15 @@ def summarise(stacks: Path) -> list[str]:
     """Share of samples per thread kind, and per step and innermost frame among the request threads."""
     steps: collections.Counter[str] = collections.Counter()
     frames: collections.Counter[str] = collections.Counter()
+    elsewhere: collections.Counter[str] = collections.Counter()
     totals: collections.Counter[str] = collections.Counter()
     for line in stacks.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         count = int(count_text)
         kind = "request" if "ThreadWorker.handle" in stack else "other"
         totals[kind] += count
+        if kind != "request":
+            elsewhere[innermost(stack)] += count
         if kind == "request":
             frames[innermost(stack)] += count
             for name, marker in MARKERS:
@@ -82,6 +85,8 @@ def summarise(stacks: Path) -> list[str]:
         *(f"  {steps[name] / request_total:6.1%}  {name}" for name, _ in MARKERS),
         "within the request threads, innermost frame of ours, Bolt's or gunicorn's:",
         *(f"  {count / request_total:6.1%}  {frame}" for frame, count in frames.most_common(12)),
+        "in the other threads (lookups, side calls, answers), innermost frame of ours, Bolt's or gunicorn's:",
+        *(f"  {count / (totals['other'] or 1):6.1%}  {frame}" for frame, count in elsewhere.most_common(12)),
     ]
     return lines
 
