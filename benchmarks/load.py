@@ -33,13 +33,15 @@ from typing import IO, Any
 
 import requests
 
+from benchmarks.parse import median_ms
+from benchmarks.render import whmcs_reply
 from bot.serve import gunicorn_config
 from bot.serve.gate import EVENTS_PATH
 from bot.settings import SlackSettings
 from tests.fakes.slack import FakeSlack
-from tests.fakes.whmcs import FakeWhmcs, client, entry
+from tests.fakes.whmcs import FakeWhmcs, Reply, client, entry
 from tests.processes import ROOT, free_port, procfile_command, serving_env, wait_healthy, web_environment
-from tests.slack_harness import BotUnderTest, signed_headers
+from tests.slack_harness import BotUnderTest, buttons, signed_headers
 
 try:
     from matplotlib.figure import Figure
@@ -63,6 +65,13 @@ ENTRIES_PER_CLIENT = 25
 HEAVY_BURST, HEAVY_LATENCY, LAST_ANSWER_TARGET = 200, 2.0, 3.5
 """Issue 8's main target: 200 concurrent commands with WHMCS at 2 s all answered within 3.5 s."""
 DEFAULT_CONCURRENCY: int = SlackSettings.model_fields["bot_concurrency"].default
+HIGH_CONCURRENCY = 200
+"""Issue 15 measures credits-bot with the default BOT_CONCURRENCY and with this one."""
+BIG_LOG = 50_000
+PRESS_TARGET_SECONDS = 0.05
+FIRST_ANSWER_MARGIN = 0.5
+"""The first answer after a start is "one WHMCS round trip" when it comes within the latency and this."""
+LAST_ANSWER_MARGIN = 1.5
 RATE_LIMIT = "10000"
 """The highest CREDITS_RATE_LIMIT the settings accept; far above the commands one start receives."""
 
@@ -85,6 +94,7 @@ class Server:
 
 SERVERS = (
     Server("credits-bot", "credits-bot", None, answers=True),
+    Server("credits-bot-high", f"credits-bot, BOT_CONCURRENCY={HIGH_CONCURRENCY}", None, answers=True),
     Server("bare", "bare Bolt", "benchmarks.baselines.bare_app:create_application()", answers=False),
     Server("plain", "plain Bolt", "benchmarks.baselines.plain_app:create_application()", answers=True),
 )
@@ -138,6 +148,9 @@ class Measurement:
     startup: float
     idle_rss_mb: float
     peak_rss_mb: float
+    concurrency: int = DEFAULT_CONCURRENCY
+    first_answer: float | None = None
+    """Seconds from the first command after start (currency cache cold) to its answer."""
 
 
 def process_tree(root: int) -> list[int]:
@@ -266,6 +279,11 @@ def measure(
     whmcs.latency = whmcs_latency
     with running(server, env) as (process, url, startup):
         bot = BotUnderTest(url, slack)
+        first_answer = None
+        if server.answers:
+            (first,) = send_burst(bot, [1])
+            arrived = credit_log_arrivals(slack, [first], first.started + ANSWER_WAIT_SECONDS)
+            first_answer = arrived[first.key] - first.started if first.key in arrived else None
         warm_up = send_burst(bot, range(1, WARM_UP_BURST + 1))
         if not any(command.status == 200 for command in warm_up):
             raise SystemExit(f"{server.name} acknowledged none of its warm-up commands")
@@ -296,7 +314,44 @@ def measure(
         startup=startup,
         idle_rss_mb=idle_rss,
         peak_rss_mb=peak_rss,
+        concurrency=HIGH_CONCURRENCY if server.key == "credits-bot-high" else DEFAULT_CONCURRENCY,
+        first_answer=first_answer,
     )
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button under the answer of a BIG_LOG-entry log: seconds from the press to its answer, WHMCS calls."""
+
+    button: str
+    seconds: float
+    whmcs_calls: int
+
+
+PRESSED = (("Older", "credits_older"), ("Newer", "credits_newer"), ("Export", "credits_export"))
+PRESSED_LAST = ("Share", "credits_share")
+
+
+def measure_presses(env: dict[str, str], slack: TimedSlack, whmcs: FakeWhmcs) -> list[Press]:
+    """One lookup of a BIG_LOG-entry log (the reply encoded once, beforehand), then Older, Newer, Export
+    and Share pressed under its answer, one after the other."""
+    whmcs.latency = HEAVY_LATENCY
+    whmcs.queue(Reply(whmcs_reply(BIG_LOG)))
+    presses: list[Press] = []
+    with running(SERVERS[0], env) as (_, url, _startup):
+        bot = BotUnderTest(url, slack)
+        answer = bot.answer(bot.command("1"), timeout=ANSWER_WAIT_SECONDS)
+        older = buttons(answer)["credits_older"]
+        for name, action in (*PRESSED, PRESSED_LAST):
+            button = buttons(answer).get(action) or older
+            calls = len(whmcs.calls)
+            started = time.monotonic()
+            reply = bot.click(button)
+            page = bot.answer(reply, timeout=ANSWER_WAIT_SECONDS)
+            presses.append(Press(name, time.monotonic() - started, len(whmcs.calls) - calls))
+            if name == "Older":
+                answer = page  # Newer is pressed on the second page
+    return presses
 
 
 def percentile(ordered: Sequence[float], fraction: float) -> float:
@@ -401,6 +456,95 @@ def targets_table(rows: Sequence[Measurement]) -> list[str]:
     return lines
 
 
+def issue_15_table(
+    rows: Sequence[Measurement], presses: Sequence[Press], parse_ms: float | None
+) -> list[str]:
+    """Issue 15's table: each measure, what this run measured, the target, and whether it is met."""
+    high = f"credits-bot, BOT_CONCURRENCY={HIGH_CONCURRENCY}"
+    checks: list[tuple[str, str, str, bool]] = []
+
+    def ack_ratio(ours: Measurement | None, floor: Measurement | None, case: str, times: float) -> None:
+        if ours is None or floor is None:
+            return
+        mine, bare = percentile(ours.ack_seconds, 0.99), percentile(floor.ack_seconds, 0.99)
+        checks.append(
+            (
+                case,
+                f"{mine * 1000:.0f} ms vs {bare * 1000:.0f} ms ({mine / bare:.1f}x)",
+                f"within {times:g}x of the floor",
+                mine <= times * bare,
+            )
+        )
+
+    ack_ratio(
+        find(rows, "credits-bot", 40, HEAVY_LATENCY),
+        find(rows, "bare Bolt", 40, HEAVY_LATENCY),
+        "ack p99, 40 concurrent, vs a bare Bolt app that only acks",
+        2,
+    )
+    ack_ratio(
+        find(rows, high, HEAVY_BURST, HEAVY_LATENCY),
+        find(rows, "bare Bolt", HEAVY_BURST, HEAVY_LATENCY),
+        f"ack p99, {HEAVY_BURST} concurrent, `BOT_CONCURRENCY={HIGH_CONCURRENCY}`",
+        3,
+    )
+    heavy = find(rows, high, HEAVY_BURST, HEAVY_LATENCY)
+    if heavy is not None and heavy.last_answer is not None:
+        limit = HEAVY_LATENCY + LAST_ANSWER_MARGIN
+        checks.append(
+            (
+                f"{HEAVY_BURST} concurrent different clients, `BOT_CONCURRENCY={HIGH_CONCURRENCY}`: "
+                "first request to last answer",
+                f"{last_answer_cell(heavy)} s",
+                f"within WHMCS latency + {LAST_ANSWER_MARGIN:g} s ({limit:g} s)",
+                not heavy.unanswered and heavy.last_answer <= limit,
+            )
+        )
+    firsts = [
+        row.first_answer
+        for row in rows
+        if row.server.startswith("credits-bot") and row.whmcs_latency == HEAVY_LATENCY and row.first_answer
+    ]
+    if firsts:
+        slowest = max(firsts)
+        checks.append(
+            (
+                f"first lookup after start (cold currency cache), WHMCS {HEAVY_LATENCY:g} s, slowest of "
+                f"{len(firsts)} starts",
+                f"{slowest:.2f} s",
+                f"one WHMCS round trip (within {HEAVY_LATENCY + FIRST_ANSWER_MARGIN:g} s)",
+                slowest <= HEAVY_LATENCY + FIRST_ANSWER_MARGIN,
+            )
+        )
+    if presses:
+        slowest_press = max(press.seconds for press in presses)
+        calls = sum(press.whmcs_calls for press in presses)
+        each = ", ".join(f"{press.button} {press.seconds * 1000:.0f}" for press in presses)
+        checks.append(
+            (
+                f"Older / Newer / Export / Share on a {BIG_LOG:,}-entry log",
+                f"{calls} WHMCS calls; press to answer ms: {each}",
+                f"no WHMCS call, under {PRESS_TARGET_SECONDS * 1000:.0f} ms",
+                calls == 0 and slowest_press < PRESS_TARGET_SECONDS,
+            )
+        )
+    if parse_ms is not None:
+        checks.append(
+            (
+                f"parse of a {BIG_LOG:,}-entry reply (benchmarks.parse, median of 3)",
+                f"{parse_ms:.0f} ms",
+                "under 300 ms",
+                parse_ms < 300,
+            )
+        )
+    lines = ["| measured (issue 15) | now | target | met |", "|---|---:|---|---|"]
+    lines += [
+        f"| {name} | {value} | {target} | {'yes' if met else '**no**'} |"
+        for name, value, target, met in checks
+    ]
+    return lines
+
+
 def caption(servers: Sequence[Server], concurrency: str, one_client: bool) -> str:
     names = ", ".join(server.name for server in servers)
     sentences = [
@@ -414,7 +558,8 @@ def caption(servers: Sequence[Server], concurrency: str, one_client: bool) -> st
         if one_client
         else "Each command of a burst asks for a *different* client, so coalescing identical lookups "
         "cannot help.",
-        f"credits-bot runs with BOT_CONCURRENCY={concurrency} and CREDITS_RATE_LIMIT={RATE_LIMIT}.",
+        f"credits-bot runs with BOT_CONCURRENCY={concurrency} (and, as its own server, "
+        f"{HIGH_CONCURRENCY}) and CREDITS_RATE_LIMIT={RATE_LIMIT}.",
         f"Every server is started afresh for each row and warmed with a burst of {WARM_UP_BURST} commands, "
         "answers awaited, so that its thread and connection pools have grown as on a server that has been "
         "up a while; idle RSS is taken after it.",
@@ -431,7 +576,12 @@ def draw_chart(rows: Sequence[Measurement], servers: Sequence[Server], path: Pat
     """Per WHMCS latency: acknowledgement p99 against Slack's 3 s, and the time until the last answer."""
     latencies = sorted({row.whmcs_latency for row in rows})
     bursts = sorted({row.burst for row in rows})
-    colours = {"credits-bot": "#2a7f62", "bare Bolt": "#9a9a9a", "plain Bolt": "#d9822b"}
+    colours = {
+        "credits-bot": "#2a7f62",
+        f"credits-bot, BOT_CONCURRENCY={HIGH_CONCURRENCY}": "#1f4e79",
+        "bare Bolt": "#9a9a9a",
+        "plain Bolt": "#d9822b",
+    }
     figure = Figure(figsize=(6 * len(latencies), 9), layout="constrained")
     axes = figure.subplots(2, len(latencies), squeeze=False)
     width = 0.8 / len(servers)
@@ -504,6 +654,9 @@ def main() -> None:
     parser.add_argument(
         "--one-client", action="store_true", help="every command asks for the same client (load-one-client.*)"
     )
+    parser.add_argument(
+        "--no-presses", action="store_true", help=f"skip the button presses on a {BIG_LOG:,}-entry log"
+    )
     args = parser.parse_args()
     servers = [server for server in SERVERS if server.key in args.servers]
 
@@ -522,11 +675,15 @@ def main() -> None:
             "CREDITS_RATE_LIMIT": RATE_LIMIT,
             "BOT_CONCURRENCY": str(args.bot_concurrency),
         }
+        high_env = env | {"BOT_CONCURRENCY": str(HIGH_CONCURRENCY)}
         for latency in args.whmcs_latencies:
             for burst in args.bursts:
                 for server in servers:
-                    rows.append(measure(server, burst, latency, env, slack, whmcs, args.one_client))
+                    own_env = high_env if server.key == "credits-bot-high" else env
+                    rows.append(measure(server, burst, latency, own_env, slack, whmcs, args.one_client))
                     print(f"measured {server.name}: {burst} at once, WHMCS {latency:g} s", flush=True)
+        presses = [] if args.no_presses else measure_presses(env, slack, whmcs)
+    parse_ms = median_ms(whmcs_reply(BIG_LOG), 3)
 
     concurrency = str(args.bot_concurrency)
     if args.bot_concurrency == DEFAULT_CONCURRENCY:
@@ -545,6 +702,10 @@ def main() -> None:
         "### Issue 8's targets",
         "",
         *targets_table(rows),
+        "",
+        "### Issue 15's table",
+        "",
+        *issue_15_table(rows, presses, parse_ms),
         "",
     ]
     RESULTS.mkdir(exist_ok=True)

@@ -16,6 +16,7 @@ from bot.app.create import create_app
 from bot.app.lookup_pool import LookupPool
 from bot.app.lookups import Lookups
 from bot.app.services import Services
+from bot.app.view_cache import ViewCache
 from bot.core.access import AccessPolicy
 from bot.core.blocks import AdminLinks
 from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings
@@ -41,8 +42,9 @@ def build_services(
     metrics: Metrics,
     clock: Callable[[], float] = time.time,
 ) -> Services:
-    """`whmcs=None` answers from the bundled demo data. `clock` times the WHMCS credentials pause and the
-    membership cache (wall time: with Redis, processes compare each other's timestamps).
+    """`whmcs=None` answers from the bundled demo data. `clock` times the WHMCS credentials pause, the
+    membership cache (wall time: with Redis, processes compare each other's timestamps) and the lookups
+    kept for their buttons (whose "as of" it also tells).
 
     Side calls (client details next to the credit log, audit channel posts) get their own pool of the same
     size as the lookup pool, so a lookup never waits for a thread that another lookup holds.
@@ -59,8 +61,8 @@ def build_services(
         http = HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
         transport = CredentialsBreaker(http, clock=clock)
     side_calls = ThreadPoolExecutor(slack.lookup_threads, thread_name_prefix="whmcs-side")
-    shared = shared_state(slack, whmcs_settings.whmcs_timeout)
-    whmcs_client = WhmcsClient(transport, observe=metrics.whmcs_call, flights=shared.flights)
+    shared = shared_state(slack)
+    whmcs_client = WhmcsClient(transport, observe=metrics.whmcs_call)
     answer = ResponseUrlPoster(slack.bot_concurrency)
 
     def close() -> None:
@@ -84,6 +86,7 @@ def build_services(
         audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
         limiter=shared.limiter,
         recent=shared.store,
+        views=ViewCache(clock),
         slack=client,
         metrics=metrics,
         close=close,

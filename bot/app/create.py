@@ -22,8 +22,9 @@ def create_app(
     socket_mode: bool = False,
     pool: LookupPool | None = None,
 ) -> App:
-    """Acknowledge in the request thread (process_before_response) and look up on a pool of
-    BOT_CONCURRENCY threads, so that slow WHMCS answers never delay an acknowledgement.
+    """Acknowledge in the request thread (process_before_response) and look up on the lookup pool (8 x
+    BOT_CONCURRENCY threads), handed the work directly, so that neither slow WHMCS answers nor copying the
+    request for a lazy listener delay an acknowledgement.
 
     The same app serves HTTP and Socket Mode. Over HTTP every request must carry Slack's signature; in
     Socket Mode requests arrive on the WebSocket the app-level token opened, and there is nothing to sign.
@@ -37,17 +38,18 @@ def create_app(
     authorized = AuthorizeResult(
         enterprise_id=None, team_id=None, bot_token=settings.slack_bot_token.get_secret_value()
     )
+    lookups = pool or LookupPool(settings.lookup_threads, services.acknowledged)
     app = App(
         client=services.slack,
         authorize=lambda **_: authorized,
         signing_secret="" if socket_mode else settings.signing_secret(),
         request_verification_enabled=not socket_mode,
         process_before_response=True,
-        listener_executor=pool or LookupPool(settings.lookup_threads, services.acknowledged),
+        listener_executor=lookups,
         logger=logging.getLogger("slack_bolt"),
     )
     app.middleware(refuse_incomplete_commands)
-    register_listeners(app, services)
+    register_listeners(app, services, lookups)
     return app
 
 

@@ -33,8 +33,8 @@ class Acknowledged:
     """The requests that were acknowledged and have not been answered yet, by request id.
 
     Exactly one side answers each: the lookup, with its answer (`keep` says it may), or the drain, with
-    "the bot restarted" (`interrupt`). Ids, not objects, because Bolt hands lazy listeners a deep copy of
-    what the acknowledgement put in its context.
+    "the bot restarted" (`interrupt`). Kept by request id, so that the record holds nothing but the callable
+    that tells the person.
     """
 
     def __init__(self) -> None:
@@ -82,13 +82,49 @@ class Acknowledged:
 
 class LookupPool(ThreadPoolExecutor):
     """A ThreadPoolExecutor that counts the work it has accepted and not finished, so it can be drained,
-    and tells the people of `acknowledged` requests that it could not finish."""
+    and tells the people of `acknowledged` requests that it could not finish.
+
+    It grows from a thread of its own. A ThreadPoolExecutor starts a new thread inside `submit` when none
+    is idle, and `Thread.start()` waits until that thread has run; under a burst, with hundreds of threads
+    wanting the interpreter, that wait was about four fifths of an acknowledgement's time (py-spy,
+    `python -m benchmarks.ack_profile`), paid in the request thread before the acknowledgement went out.
+    Here `submit` only queues the work and counts a thread owed; the grower starts them, one at a time,
+    and the work waits in the queue meanwhile.
+    """
 
     def __init__(self, size: int, acknowledged: Acknowledged | None = None) -> None:
         super().__init__(size, thread_name_prefix="lookup")
         self.acknowledged = acknowledged if acknowledged is not None else Acknowledged()
         self._unfinished = 0
         self._settled = threading.Condition()
+        self._owed = 0
+        self._wanted = threading.Condition()
+        self._grower: threading.Thread | None = None
+
+    def _adjust_thread_count(self) -> None:
+        """Called by `submit` for every item it queues: counted here, acted on by the grower."""
+        with self._wanted:
+            self._owed += 1
+            self._wanted.notify()
+            if self._grower is None or not self._grower.is_alive():  # first use in this process (or fork)
+                self._grower = threading.Thread(target=self._grow, name="lookup-grower", daemon=True)
+                self._grower.start()
+
+    def _grow(self) -> None:
+        """Per item queued, what `submit` would have done: nothing if a thread is idle, else start one.
+        After shutdown it still starts those owed, so that work accepted before it runs (or is cancelled)."""
+        while True:
+            with self._wanted:
+                self._wanted.wait_for(lambda: self._owed > 0 or self._shutdown)
+                if not self._owed:
+                    return
+                self._owed -= 1
+            super()._adjust_thread_count()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait, cancel_futures=cancel_futures)
+        with self._wanted:
+            self._wanted.notify_all()
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         with self._settled:

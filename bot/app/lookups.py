@@ -7,6 +7,7 @@ modules. The listeners (slash command and buttons) and the CLI all come through 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import asdict, dataclass
@@ -37,18 +38,37 @@ class Choices:
 class CurrencyCache:
     """GetCurrencies rarely changes: asked at most once an hour (per Redis, or per process).
 
-    A failure is not kept, so the next lookup asks again. Lookups that miss the cache at the same moment
-    share one GetCurrencies call (WhmcsClient coalesces identical calls in flight), and its failure too.
+    A failure is not kept, so the next lookup asks again. Lookups of this process that miss the cache at
+    the same moment share one fetch (and its failure); across processes, WhmcsClient coalesces the calls.
     """
 
     def __init__(self, fetch: Callable[[], dict[int, Currency]], store: Store | None = None) -> None:
         self._fetch = fetch
         self._store: Store = store if store is not None else MemoryStore()
+        self._lock = threading.Lock()
+        self._fetching: Future[dict[int, Currency]] | None = None
 
-    def get(self) -> dict[int, Currency]:
+    def cached(self) -> dict[int, Currency] | None:
         cached = self._store.get("currencies")
         if isinstance(cached, list):
             return {int(item["id"]): Currency(**item) for item in cached}
+        return None
+
+    def start(self, executor: Executor) -> Future[dict[int, Currency]]:
+        """The currencies, at once from the cache, or fetched on `executor` while the lookup's other calls
+        run: after a start the cache is cold, and asking only once the client's details are known would
+        make the first answer wait for two WHMCS round trips instead of one."""
+        cached = self.cached()
+        if cached is not None:
+            known: Future[dict[int, Currency]] = Future()
+            known.set_result(cached)
+            return known
+        with self._lock:
+            if self._fetching is None or self._fetching.done():
+                self._fetching = executor.submit(self._fetch_and_keep)
+            return self._fetching
+
+    def _fetch_and_keep(self) -> dict[int, Currency]:
         fresh = self._fetch()
         kept = [asdict(currency) for currency in fresh.values()]
         self._store.put("currencies", kept, CURRENCIES_TTL_SECONDS)
@@ -83,8 +103,10 @@ class Lookups:
     def credit_view(
         self, client: int | ClientDetails, filters: Filters = NO_FILTERS, offset: int = 0
     ) -> CreditView:
-        """GetCredits and GetClientsDetails at the same time; missing details only add a note."""
+        """GetCredits, GetClientsDetails and (when not cached) GetCurrencies at the same time, so an answer
+        takes one WHMCS round trip; missing details only add a note."""
         details: ClientDetails | None = None
+        currencies = self._currencies.start(self._side_calls)
         details_call: Future[ClientDetails] | None = None
         if isinstance(client, int):
             client_id = client
@@ -109,18 +131,18 @@ class Lookups:
                     kind=type(error).__name__,
                 )
                 notes.append("The client's name and balance could not be loaded from WHMCS just now.")
-        currency = currency_for(details, self._known_currencies(details, notes))
+        currency = currency_for(details, self._known_currencies(currencies, details, notes))
         return CreditView(
             log=log, filters=filters, offset=offset, details=details, currency=currency, notes=tuple(notes)
         )
 
     def _known_currencies(
-        self, details: ClientDetails | None, notes: list[str]
+        self, currencies: Future[dict[int, Currency]], details: ClientDetails | None, notes: list[str]
     ) -> dict[int, Currency] | None:
         if details is None or details.currency_id is None:
             return None
         try:
-            return self._currencies.get()
+            return currencies.result()
         except WhmcsPermissionError as error:
             notes.append(missing_permission_note(error, "amounts use the currency code without its format"))
         except WhmcsError:

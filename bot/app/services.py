@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.app.lookup_pool import Acknowledged
 from bot.app.lookups import Lookups
+from bot.app.view_cache import ViewCache
 from bot.core.access import AccessPolicy
 from bot.core.blocks import AdminLinks
 from bot.core.ports import Store
@@ -35,6 +36,7 @@ class Services:
     allow_share: bool = True
     acknowledged: Acknowledged = field(default_factory=Acknowledged)
     recent: Store = field(default_factory=MemoryStore)
+    views: ViewCache = field(default_factory=ViewCache)
     close: Callable[[], None] = lambda: None
     """Shuts the side-call pool and closes the HTTP sessions, for whoever builds services more than once a
     process (the tests); a served process keeps its services until it exits."""

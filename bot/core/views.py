@@ -1,7 +1,8 @@
 """What one answer shows, and the compact reference to it that buttons carry.
 
 A button's value holds everything needed to draw its view again (client, page offset, filters), so a
-click works on any web process and after a restart; nothing is kept in server memory. Values come back
+click works on any web process and after a restart, whether or not that process still keeps the lookup
+(`bot/app/view_cache.py`, 2 minutes, for the person who made it). Values come back
 from Slack and could be forged, so decoding is strict and access is checked again on every click.
 """
 

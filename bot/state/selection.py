@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.ports import Flights, Store
+from bot.core.ports import Store
 from bot.settings import SlackSettings
 from bot.state.limits import RateLimiter, RedisRateLimiter, SlidingWindowLimiter
 from bot.state.memory import MemoryStore
 from bot.state.redis_store import RedisBreaker, RedisStore, connect
-from bot.state.single_flight import RedisSingleFlight
 
 
 @dataclass(frozen=True)
 class SharedState:
     store: Store
     limiter: RateLimiter
-    flights: Flights | None = None
 
 
-def shared_state(slack: SlackSettings, whmcs_timeout: float) -> SharedState:
-    """Redis when REDIS_URL is set, so that every web process shares one limit, one cache and its lookups
-    in flight; otherwise each process keeps its own."""
+def shared_state(slack: SlackSettings) -> SharedState:
+    """Redis when REDIS_URL is set, so that every web process shares one limit and one cache; otherwise
+    each process keeps its own. Billing data never goes to Redis (identical lookups in flight are
+    coalesced per process, and lookups are kept for their buttons per process)."""
     if slack.redis_url is None:
         return SharedState(MemoryStore(), SlidingWindowLimiter(slack.credits_rate_limit))
     client = connect(
@@ -29,10 +28,8 @@ def shared_state(slack: SlackSettings, whmcs_timeout: float) -> SharedState:
         verify_tls=slack.redis_verify_tls,
         pool_size=2 * slack.bot_concurrency + 16,
     )
-    longest_call = 2.5 * whmcs_timeout + 1
     breaker = RedisBreaker()  # one Redis: once it fails, every user of it stands in at once
     return SharedState(
         RedisStore(client, breaker),
         RedisRateLimiter(client, slack.credits_rate_limit, breaker=breaker),
-        RedisSingleFlight(client, wait_seconds=longest_call, breaker=breaker),
     )

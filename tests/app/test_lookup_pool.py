@@ -76,3 +76,36 @@ def test_a_failing_lookup_still_counts_as_finished() -> None:
     future = pool.submit(failing)
     assert pool.drain(timeout=1) == 0
     assert isinstance(future.exception(), ValueError)
+
+
+def test_the_pool_grows_to_its_size_from_a_thread_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 §3: `submit` queues the work; the pool's grower starts the threads, so a request thread
+    never waits for a new thread to run. All the work still runs at once, up to the pool's size."""
+    pool = LookupPool(4)
+    together = threading.Barrier(5)
+    started_by: list[str] = []
+    original_start = threading.Thread.start
+
+    def recording_start(thread: threading.Thread) -> None:
+        if thread.name.startswith("lookup_"):
+            started_by.append(threading.current_thread().name)
+        original_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", recording_start)
+    try:
+        for _ in range(4):
+            pool.submit(together.wait, 5)
+        together.wait(5)
+    finally:
+        monkeypatch.undo()
+        pool.drain(timeout=5)
+    assert started_by == ["lookup-grower"] * 4
+
+
+def test_work_queued_just_before_a_drain_still_runs() -> None:
+    pool = LookupPool(3)
+    finished: list[int] = []
+    for number in range(6):
+        pool.submit(finished.append, number)
+    assert pool.drain(timeout=5) == 0
+    assert sorted(finished) == list(range(6))

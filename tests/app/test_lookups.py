@@ -12,6 +12,7 @@ from bot.settings import WhmcsSettings
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, Reply, client, entry
 from tests.slack_harness import MALLORY, BotUnderTest, all_text, buttons, running_bot
+from tests.waiting import until
 
 EUR = {"id": 2, "code": "EUR", "prefix": "€", "suffix": " EUR", "format": 3, "rate": "0.9"}
 GBP = {"id": 3, "code": "GBP", "prefix": "£", "suffix": "", "format": 4, "rate": "0.8"}
@@ -52,6 +53,21 @@ def test_credits_and_details_are_fetched_at_the_same_time(bot: BotUnderTest, acm
     acme.latency = 0.5
     bot.answer(bot.command("42"))
     assert acme.most_in_flight >= 2
+    assert {call["action"] for call in acme.calls} == {"GetCredits", "GetClientsDetails", "GetCurrencies"}
+
+
+def test_the_first_lookup_after_a_start_sends_its_three_calls_together(
+    bot: BotUnderTest, acme: FakeWhmcs
+) -> None:
+    """Issue 15 §2: with the currency cache cold, GetCurrencies goes with the other two, not after them,
+    so the first answer after a deploy takes one WHMCS round trip."""
+    acme.hold()
+    reply = bot.command("42")
+    try:
+        until(lambda: acme.in_flight == 3, "all three requests waiting on WHMCS at the same moment")
+    finally:
+        acme.release()
+    assert "*Total*\n`$60.05 USD`" in all_text(bot.answer(reply))
     assert {call["action"] for call in acme.calls} == {"GetCredits", "GetClientsDetails", "GetCurrencies"}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 from slack_bolt import App
 
 from bot.app.listeners.actions import credit_buttons
@@ -9,6 +11,7 @@ from bot.app.listeners.commands import credits
 from bot.app.services import Services
 
 
-def register_listeners(app: App, services: Services) -> None:
-    credits.register(app, services)
-    credit_buttons.register(app, services)
+def register_listeners(app: App, services: Services, pool: Executor) -> None:
+    """`pool` runs the work each acknowledgement promises (the lookup pool)."""
+    credits.register(app, services, pool)
+    credit_buttons.register(app, services, pool)

@@ -1,8 +1,8 @@
 """What every entry point shares: who asked, access and rate checks, turning failures into one sentence,
 replying, and the one operator log line and audit record per request.
 
-Each Slack request is acknowledged at once and worked on in a lazy listener; this module is the part of
-that work that does not depend on which button or command started it.
+Each Slack request is acknowledged at once and worked on on the lookup pool (`start`); this module is the
+part of that work that does not depend on which button or command started it.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import secrets
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.app.services import Services
+from bot.app.view_cache import Viewer
 from bot.core.access import Decision, Verdict, check_access
 from bot.core.blocks import Message, notice
 from bot.core.errors import WhmcsError
@@ -56,6 +58,10 @@ class Work:
         self.entries = view.shown.count
         if view.details is not None:
             self.client_name = view.details.name
+
+    def viewer(self, client_id: int) -> Viewer:
+        """Whom a lookup kept for its buttons may serve: this person, in this workspace, for this client."""
+        return (self.team_id or "", self.user_id, client_id)
 
     def log_fields(self) -> dict[str, Any]:
         """The answer's fields for the operator line, those that are known."""
@@ -163,6 +169,32 @@ def guarded(services: Services, work: Work, produce: Callable[[], Answer]) -> An
         return notice(unexpected_text(work.request_id)), Outcome.ERROR
     finally:
         work.whmcs_ms = round((time.monotonic() - whmcs_started) * 1000)
+
+
+def start(pool: Executor, work: Work, run: Callable[[], None]) -> None:
+    """Hand what the acknowledgement promised to the lookup pool, as it is.
+
+    Not a Bolt lazy listener: for one of those Bolt copies the whole request (it parses the body again and
+    deep-copies the context) in the request thread before the acknowledgement is sent, which under a
+    burst was much of an acknowledgement's own work. Whatever escapes `run` is logged in one line, as
+    `guarded` would, since nobody waits on the future.
+    """
+
+    def running() -> None:
+        try:
+            run()
+        except Exception as error:
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            event(
+                logger,
+                "unexpected_error",
+                logging.ERROR,
+                request_id=work.request_id,
+                kind=type(error).__name__,
+                at=f"{where.filename}:{where.lineno}",
+            )
+
+    pool.submit(running)
 
 
 def promise_answer(services: Services, work: Work) -> None:

@@ -1,7 +1,8 @@
 """The buttons under an answer: show a client's credits, page, export CSV privately, share a summary.
 
 Every press is acknowledged at once and checked again for the person who pressed it, so a forwarded or
-forged button gets nothing. The button's value is the whole state (`ViewRef`), so any process serves it.
+forged button gets nothing. The button's value is the whole state (`ViewRef`), so any process serves it;
+the process that answered the lookup serves it for 2 minutes from what that lookup fetched (`ViewCache`).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
 from bot.app.listeners.work import (
@@ -26,6 +28,7 @@ from bot.app.listeners.work import (
     over_limit,
     promise_answer,
     reply,
+    start,
 )
 from bot.app.services import Services
 from bot.core.blocks import (
@@ -34,6 +37,7 @@ from bot.core.blocks import (
     OLDER_ACTION,
     SHARE_ACTION,
     SHOW_ACTION,
+    context,
     credit_log_message,
     notice,
     summary_message,
@@ -41,15 +45,30 @@ from bot.core.blocks import (
 from bot.core.csv_export import credit_log_csv, csv_filename
 from bot.core.messages import STALE_BUTTON
 from bot.core.outcomes import Outcome
-from bot.core.views import ViewRef
+from bot.core.views import CreditView, ViewRef
 from bot.slack.web_api import SLACK_TIMEOUT_SECONDS
 from bot.telemetry.logs import event
 
 logger = logging.getLogger("credits.command")
 
 
+def view_of(services: Services, work: Work, ref: ViewRef, offset: int = 0) -> tuple[CreditView, str | None]:
+    """The button's view, and since when it is known: drawn from what this person's lookup of this client
+    fetched in the last 2 minutes (no WHMCS call, "as of" when it was fetched), else from WHMCS (None),
+    and then kept for the next press."""
+    viewer = work.viewer(ref.client_id)
+    kept = services.views.get(viewer)
+    if kept is not None:
+        note = f"As of {kept.as_of}, from your lookup; `/credits {ref.client_id}` asks WHMCS again."
+        view = replace(kept.view, filters=ref.filters, offset=offset, notes=(*kept.view.notes, note))
+        return view, kept.as_of
+    view = services.lookups.credit_view(ref.client_id, ref.filters, offset)
+    services.views.keep(viewer, view)
+    return view, None
+
+
 def show(services: Services, work: Work, ref: ViewRef) -> Answer:
-    view = services.lookups.credit_view(ref.client_id, ref.filters, ref.offset)
+    view, _ = view_of(services, work, ref, ref.offset)
     work.answered_with(view)
     work.offset = ref.offset
     return credit_log_message(view, services.links, allow_share=services.allow_share), Outcome.OK
@@ -100,7 +119,7 @@ def export_csv(services: Services, work: Work, ref: ViewRef) -> Answer:
     if seen is not None:
         return notice(ALREADY_EXPORTED[seen]), Outcome.ALREADY_DONE
     try:
-        view = services.lookups.credit_view(ref.client_id, ref.filters)
+        view, as_of = view_of(services, work, ref)
     except BaseException:
         once.settle(None)
         raise
@@ -114,7 +133,8 @@ def export_csv(services: Services, work: Work, ref: ViewRef) -> Answer:
             filename=csv_filename(shown, ref.filters),
             title=f"Credit log of client #{ref.client_id}",
             initial_comment=(
-                f"Credit log of client #{ref.client_id}: {shown.count:,} entries{ref.filters.label}."
+                f"Credit log of client #{ref.client_id}: {shown.count:,} entries{ref.filters.label}"
+                f"{f', as of {as_of}' if as_of else ''}."
             ),
         )
     except SlackApiError as error:
@@ -203,11 +223,12 @@ def share(services: Services, work: Work, ref: ViewRef) -> Answer:
     if seen is not None:
         return notice(ALREADY_SHARED[seen]), Outcome.ALREADY_DONE
     try:
-        view = services.lookups.credit_view(ref.client_id, ref.filters)
+        view, as_of = view_of(services, work, ref)
         work.answered_with(view)
-        services.slack.chat_postMessage(
-            channel=work.channel_id, **summary_message(view, services.links, work.user_id)
-        )
+        summary = summary_message(view, services.links, work.user_id)
+        if as_of:
+            summary["blocks"].append(context(f"Figures as of {as_of}"))
+        services.slack.chat_postMessage(channel=work.channel_id, **summary)
     except SlackApiError as error:
         once.settle(None)
         code = error.response.get("error")
@@ -248,13 +269,8 @@ BUTTONS = (
 )
 
 
-PRESSED = "credits_pressed"
-
-
-def press(
-    services: Services, button: Button, body: dict[str, Any], action: dict[str, Any], work: Work
-) -> None:
-    """The lazy part of a press: who pressed, whether they may, what the button's value asks for."""
+def press(services: Services, button: Button, action: dict[str, Any], work: Work) -> None:
+    """On the lookup pool: who pressed, whether they may, what the button's value asks for."""
     with services.metrics.lookup_in_flight():
         outcome = run(services, button, work, action)
     finish(services, work, outcome)
@@ -279,33 +295,21 @@ def run(services: Services, button: Button, work: Work, action: dict[str, Any]) 
     return outcome
 
 
-def acknowledge(
-    services: Services, ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
-) -> None:
-    """Acknowledge at once; the press is now owed an answer, which travels to the lazy part in the context."""
-    ack()
-    work = Work.of_action(body, action)
-    promise_answer(services, work)
-    context[PRESSED] = work
-
-
-def register(app: App, services: Services) -> None:
-    def acknowledge_press(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
-    ) -> None:
-        acknowledge(services, ack, body, action, context)
-
+def register(app: App, services: Services, pool: Executor) -> None:
     for button in BUTTONS:
-        app.action(button.action_id)(ack=acknowledge_press, lazy=[presser(services, button)])
+        app.action(button.action_id)(presser(services, button, pool))
 
 
 def presser(
-    services: Services, button: Button
-) -> Callable[[dict[str, Any], dict[str, Any], BoltContext], None]:
-    """The lazy listener of one button, with the arguments Bolt injects by name."""
+    services: Services, button: Button, pool: Executor
+) -> Callable[[Ack, dict[str, Any], dict[str, Any]], None]:
+    """The listener of one button, with the arguments Bolt injects by name: acknowledge at once; the press
+    is now owed an answer, and goes to the lookup pool."""
 
-    def pressed(body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-        work: Work | None = context.get(PRESSED)
-        press(services, button, body, action, work if work is not None else Work.of_action(body, action))
+    def pressed(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        work = Work.of_action(body, action)
+        promise_answer(services, work)
+        start(pool, work, lambda: press(services, button, action, work))
 
     return pressed

@@ -1,17 +1,18 @@
 """`/credits`: acknowledged at once in the request thread, looked up on the lookup pool, answered privately.
 
 The acknowledgement never waits on the network: it parses the text and decides access from configuration
-and cached group membership. What it decided travels to the lazy lookup through Bolt's context, because
-Bolt runs lazy functions even after an acknowledgement that already answered (help, usage, a denial).
+and cached group membership. What it decided (`Pending`) goes to the lookup pool as it is, and only when a
+lookup is owed: help, usage and a denial are answered by the acknowledgement alone.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App
 
 from bot.app.listeners.work import (
     Answer,
@@ -23,6 +24,7 @@ from bot.app.listeners.work import (
     over_limit,
     promise_answer,
     reply,
+    start,
 )
 from bot.app.lookups import Choices
 from bot.app.services import Services
@@ -31,8 +33,6 @@ from bot.core.blocks import client_choices_message, credit_log_message, notice
 from bot.core.commands import COMMAND, HELP, USAGE, ByEmail, ById, ClientQuery, Invalid, Lookup, parse_command
 from bot.core.mrkdwn import escape
 from bot.core.outcomes import Outcome
-
-PENDING = "credits_pending"
 
 
 @dataclass(frozen=True)
@@ -52,21 +52,21 @@ def looking_up(query: ClientQuery) -> str:
     return f"Searching WHMCS for clients matching '{escape(query.text)}'…"
 
 
-def acknowledge(services: Services, ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-    """Answer Slack within its 3 s: help, usage, a refusal, or "Looking up…" with the lookup left pending."""
+def acknowledge(services: Services, ack: Ack, command: dict[str, Any]) -> Pending | None:
+    """Answer Slack within its 3 s: help, usage, a refusal, or "Looking up…" and the lookup it promises."""
     work = Work.of_command(command)
     try:
-        outcome = decide(services, work, ack, command, context)
-        if outcome is not None:
-            finish(services, work, outcome)
+        decided = decide(services, work, ack, command)
+        if isinstance(decided, Outcome):
+            finish(services, work, decided)
+            return None
+        return decided
     finally:
         services.metrics.acknowledged(time.monotonic() - work.started)
 
 
-def decide(
-    services: Services, work: Work, ack: Ack, command: dict[str, Any], context: BoltContext
-) -> Outcome | None:
-    """How the command ends at the acknowledgement; None when a lookup is pending."""
+def decide(services: Services, work: Work, ack: Ack, command: dict[str, Any]) -> Outcome | Pending:
+    """How the command ends at the acknowledgement, or the lookup it promised."""
     request = parse_command(command.get("text", ""))
     if isinstance(request, Invalid):
         ack(text=f"Sorry, {escape(request.problem)}. {USAGE}", response_type="ephemeral")
@@ -84,15 +84,11 @@ def decide(
         return Outcome.RATE_LIMITED
     ack(text=looking_up(request.query), response_type="ephemeral")
     promise_answer(services, work)
-    context[PENDING] = Pending(work, request, check_groups=not decision.allowed)
-    return None
+    return Pending(work, request, check_groups=not decision.allowed)
 
 
-def look_up(services: Services, context: BoltContext) -> None:
-    """The lazy part: confirm group membership when needed, ask WHMCS, answer, record."""
-    pending: Pending | None = context.get(PENDING)
-    if pending is None:
-        return
+def look_up(services: Services, pending: Pending) -> None:
+    """On the lookup pool: confirm group membership when needed, ask WHMCS, answer, record."""
     work = pending.work
     with services.metrics.lookup_in_flight():
         if pending.check_groups:
@@ -114,15 +110,15 @@ def answer(services: Services, work: Work, request: Lookup) -> Answer:
         message = client_choices_message(resolved.query, resolved.matches, resolved.total, request.filters)
         return message, Outcome.CHOICES
     view = services.lookups.credit_view(resolved, request.filters)
+    services.views.keep(work.viewer(view.client_id), view)
     work.answered_with(view)
     return credit_log_message(view, services.links, allow_share=services.allow_share), Outcome.OK
 
 
-def register(app: App, services: Services) -> None:
-    def acknowledge_credits(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-        acknowledge(services, ack, command, context)
+def register(app: App, services: Services, pool: Executor) -> None:
+    def acknowledge_credits(ack: Ack, command: dict[str, Any]) -> None:
+        pending = acknowledge(services, ack, command)
+        if pending is not None:
+            start(pool, pending.work, lambda: look_up(services, pending))
 
-    def look_up_credits(context: BoltContext) -> None:
-        look_up(services, context)
-
-    app.command(COMMAND)(ack=acknowledge_credits, lazy=[look_up_credits])
+    app.command(COMMAND)(acknowledge_credits)

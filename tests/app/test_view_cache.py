@@ -1,0 +1,63 @@
+"""ViewCache's bounds: 2 minutes, a number of credit entries in all, a number of lookups, oldest out first."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from bot.app.view_cache import ViewCache
+from bot.core.credits import CreditEntry, CreditLog
+from bot.core.views import CreditView
+from tests.fakes.clock import FakeClock
+
+
+def view(client_id: int, entries: int) -> CreditView:
+    rows = [CreditEntry(n, date(2024, 1, 1), "x", Decimal("1.00"), None) for n in range(entries)]
+    return CreditView(CreditLog.of(client_id, rows))
+
+
+def test_kept_for_its_viewer_until_it_expires() -> None:
+    clock = FakeClock()
+    cache = ViewCache(clock, seconds=120)
+    cache.keep(("T", "U1", 42), view(42, 3))
+    assert cache.get(("T", "U2", 42)) is None
+    assert cache.get(("T2", "U1", 42)) is None
+    kept = cache.get(("T", "U1", 42))
+    assert kept is not None and kept.view.client_id == 42
+    clock.advance(119.9)
+    assert cache.get(("T", "U1", 42)) is not None
+    clock.advance(0.1)
+    assert cache.get(("T", "U1", 42)) is None
+    assert (cache.entries, len(cache)) == (0, 0)
+
+
+def test_bounded_by_entries_in_all_oldest_first() -> None:
+    cache = ViewCache(FakeClock(), max_entries=100)
+    cache.keep(("T", "U", 1), view(1, 60))
+    cache.keep(("T", "U", 2), view(2, 30))
+    cache.keep(("T", "U", 3), view(3, 30))
+    assert cache.get(("T", "U", 1)) is None, "the oldest went to make room"
+    assert cache.get(("T", "U", 2)) is not None and cache.get(("T", "U", 3)) is not None
+    assert cache.entries == 60
+    cache.keep(("T", "U", 4), view(4, 101))
+    assert cache.get(("T", "U", 4)) is None, "a log over the whole budget is not kept"
+    assert cache.entries == 60
+
+
+def test_bounded_by_lookups_and_a_new_lookup_replaces_the_old() -> None:
+    cache = ViewCache(FakeClock(), max_lookups=2)
+    cache.keep(("T", "U", 1), view(1, 1))
+    cache.keep(("T", "U", 1), view(1, 5))
+    assert (cache.entries, len(cache)) == (5, 1)
+    cache.keep(("T", "U", 2), view(2, 1))
+    cache.keep(("T", "U", 3), view(3, 1))
+    assert cache.get(("T", "U", 1)) is None
+    assert len(cache) == 2
+
+
+def test_a_clock_set_back_serves_nothing_it_cannot_date() -> None:
+    clock = FakeClock(1000)
+    cache = ViewCache(clock)
+    cache.keep(("T", "U", 1), view(1, 1))
+    clock.advance(-10)
+    assert cache.get(("T", "U", 1)) is None
