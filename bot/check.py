@@ -23,6 +23,7 @@ from bot.core.errors import (
     WhmcsAuthError,
     WhmcsCredentialsPaused,
     WhmcsError,
+    WhmcsIpBanned,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
     WhmcsUnavailable,
@@ -135,6 +136,15 @@ class OperatorAdvice:
         return (
             f"WHMCS refuses API calls from this server's IP address{seen} ({error.message}): allow it under "
             "Setup -> General Settings -> Security -> API IP Access Restriction, or set WHMCS_ACCESS_KEY"
+        )
+
+    def ip_banned(self, error: WhmcsIpBanned) -> str:
+        return (
+            f"WHMCS has banned this server's IP address ({error.message}), which locks out every API user of "
+            "this server: a WHMCS admin lifts it under Configuration -> System Settings -> Banned IPs "
+            "(Setup -> Other -> Banned IPs before WHMCS 8), or it ends by itself (15 minutes by default); "
+            "the API IP Access Restriction list does not lift a ban. Fix WHMCS_IDENTIFIER and WHMCS_SECRET "
+            "first if they were refused"
         )
 
     def unavailable(self, error: WhmcsUnavailable) -> str:

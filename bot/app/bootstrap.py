@@ -41,7 +41,7 @@ def build_services(
     metrics: Metrics,
     clock: Callable[[], float] = time.time,
 ) -> Services:
-    """`whmcs=None` answers from the bundled demo data. `clock` times the WHMCS credentials pause and the
+    """`whmcs=None` answers from the bundled demo data. `clock` times the WHMCS login budget and the
     membership cache (wall time: with Redis, processes compare each other's timestamps).
 
     Side calls (client details next to the credit log, audit channel posts) get their own pool of the same
@@ -53,13 +53,14 @@ def build_services(
         return frozenset(response.get("users") or ())
 
     whmcs_settings = whmcs or DEMO_SETTINGS
+    shared = shared_state(slack, whmcs_settings.whmcs_timeout)
     transport: Transport = demo_transport
     http: HttpTransport | None = None
     if whmcs is not None:
         http = HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
-        transport = CredentialsBreaker(http, clock=clock)
+        longest_call = 2.5 * whmcs.whmcs_timeout + 1
+        transport = CredentialsBreaker(http, shared.logins, clock=clock, probe_seconds=longest_call)
     side_calls = ThreadPoolExecutor(slack.lookup_threads, thread_name_prefix="whmcs-side")
-    shared = shared_state(slack, whmcs_settings.whmcs_timeout)
     whmcs_client = WhmcsClient(transport, observe=metrics.whmcs_call, flights=shared.flights)
     answer = ResponseUrlPoster(slack.bot_concurrency)
 

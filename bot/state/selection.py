@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.ports import Flights, Store
+from bot.core.ports import Flights, LoginLedger, Store
 from bot.settings import SlackSettings
 from bot.state.limits import RateLimiter, RedisRateLimiter, SlidingWindowLimiter
+from bot.state.login_ledger import MemoryLoginLedger, RedisLoginLedger
 from bot.state.memory import MemoryStore
 from bot.state.redis_store import RedisBreaker, RedisStore, connect
 from bot.state.single_flight import RedisSingleFlight
@@ -16,14 +17,15 @@ from bot.state.single_flight import RedisSingleFlight
 class SharedState:
     store: Store
     limiter: RateLimiter
+    logins: LoginLedger
     flights: Flights | None = None
 
 
 def shared_state(slack: SlackSettings, whmcs_timeout: float) -> SharedState:
     """Redis when REDIS_URL is set, so that every web process shares one limit, one cache and its lookups
-    in flight; otherwise each process keeps its own."""
+    in flight, and one budget of refused WHMCS logins; otherwise each process keeps its own."""
     if slack.redis_url is None:
-        return SharedState(MemoryStore(), SlidingWindowLimiter(slack.credits_rate_limit))
+        return SharedState(MemoryStore(), SlidingWindowLimiter(slack.credits_rate_limit), MemoryLoginLedger())
     client = connect(
         slack.redis_url.get_secret_value(),
         verify_tls=slack.redis_verify_tls,
@@ -34,5 +36,6 @@ def shared_state(slack: SlackSettings, whmcs_timeout: float) -> SharedState:
     return SharedState(
         RedisStore(client, breaker),
         RedisRateLimiter(client, slack.credits_rate_limit, breaker=breaker),
+        RedisLoginLedger(client, breaker),
         RedisSingleFlight(client, wait_seconds=longest_call, breaker=breaker),
     )
