@@ -81,6 +81,15 @@ def next_attempt_at(record: LoginRecord) -> float:
     return earliest
 
 
+def safe_attempt_at(record: LoginRecord, now: float) -> float | None:
+    """When a login could neither cut the pause short nor be the third refusal within a window (what
+    `check` waits for, even when WHMCS accepted the credentials since); None when that is now."""
+    earliest = next_attempt_at(record)
+    if len(record.refused_at) >= REFUSALS_PER_WINDOW:
+        earliest = max(earliest, record.refused_at[-REFUSALS_PER_WINDOW] + WINDOW_SECONDS)
+    return earliest if earliest > now else None
+
+
 def third_in_window(record: LoginRecord, now: float) -> bool:
     """Whether a refusal now would be the third within WINDOW_SECONDS (what `check` warns about)."""
     recent = [moment for moment in record.refused_at if now - moment < WINDOW_SECONDS]
