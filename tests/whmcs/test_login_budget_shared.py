@@ -6,6 +6,7 @@ they share only the Redis server, the loopback WHMCS and a fake clock (wall time
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +22,10 @@ from bot.whmcs.client import WhmcsClient
 from bot.whmcs.credentials import CredentialsBreaker
 from bot.whmcs.transport import HttpTransport
 from tests.fakes.clock import FakeClock
-from tests.fakes.whmcs import SECRET, FakeWhmcs, entry
+from tests.fakes.slack import FakeSlack
+from tests.fakes.whmcs import BANNED, SECRET, FakeWhmcs, entry, error
 from tests.redis_server import redis_server
+from tests.slack_harness import running_bot
 
 MINUTE = 60.0
 
@@ -111,3 +114,41 @@ def test_without_the_budget_whmcs_would_have_banned_the_server(
     banning_whmcs.secret = SECRET
     with pytest.raises(WhmcsIpBanned):
         bare.get_credits(42)
+
+
+def test_in_slack_a_second_process_pauses_for_the_first_ones_refusal_and_says_until_when(
+    slack: FakeSlack,
+    banning_whmcs: FakeWhmcs,
+    whmcs_settings: WhmcsSettings,
+    redis_url: str,
+    clock: FakeClock,
+) -> None:
+    banning_whmcs.secret = "regenerated-in-whmcs"
+    with (
+        running_bot(slack, whmcs_settings, clock=clock, redis_url=redis_url) as web,
+        running_bot(slack, whmcs_settings, clock=clock, redis_url=redis_url) as worker,
+    ):
+        first = web.answer(web.command("42"))
+        second = worker.answer(worker.command("43"))
+    assert first["text"] == "WHMCS rejected the bot's API credentials; tell a WHMCS administrator."
+    assert re.fullmatch(
+        r"WHMCS rejected the bot's API credentials; tell a WHMCS administrator\. To avoid WHMCS banning this "
+        r"server, the bot will not ask WHMCS again before \d\d:\d\d UTC\.",
+        second["text"],
+    )
+    assert len(banning_whmcs.refused_logins) <= 2, "the first lookup's two calls at most"
+    assert all(call.get("clientid") != "43" for call in banning_whmcs.calls), (
+        "the other process asked nothing"
+    )
+
+
+def test_in_slack_a_ban_says_who_lifts_it(
+    slack: FakeSlack, whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings
+) -> None:
+    whmcs.queue(error(BANNED, status=403))
+    with running_bot(slack, whmcs_settings) as bot:
+        answer = bot.answer(bot.command("42"))
+    assert answer["text"] == (
+        "WHMCS has banned this server's IP address, which locks out every API user of this server; a "
+        "WHMCS administrator lifts the ban under Banned IPs (the API IP allow-list does not help)."
+    )
