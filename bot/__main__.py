@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--client", type=_client_id, help="look up this client in WHMCS (default: no one's data)"
     )
+    check.add_argument(
+        "--force",
+        action="store_true",
+        help="log in to WHMCS even while the bot pauses after refused logins (once they are fixed)",
+    )
     return parser
 
 
@@ -160,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             from bot import check
 
-            return check.main(args.client)
+            return check.main(args.client, force=args.force)
         return run_lookup(parser, args)
     except ConfigurationError as error:
         config.exit_with(error)

@@ -8,8 +8,10 @@ Secrets are never printed, nor the user:password part of a URL.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 from urllib.error import URLError
 from urllib.parse import urlsplit
@@ -18,21 +20,28 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import settings as config
+from bot.core import login_budget
 from bot.core.errors import (
     ClientNotFound,
     WhmcsAuthError,
     WhmcsCredentialsPaused,
     WhmcsError,
+    WhmcsIpBanned,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
     WhmcsUnavailable,
     WhmcsUnexpectedReply,
 )
+from bot.core.messages import minute_after
+from bot.core.ports import LoginLedger
 from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings, shown_url
 from bot.slack.token_errors import REFUSED_TOKEN, WRONG_TOKEN_TYPE
 from bot.slack.web_api import slack_client
+from bot.state.login_ledger import MemoryLoginLedger, RedisLoginLedger
+from bot.state.redis_store import connect
 from bot.whmcs.client import WhmcsClient
-from bot.whmcs.transport import HttpTransport, php_output
+from bot.whmcs.credentials import CredentialsBreaker
+from bot.whmcs.transport import HttpTransport, Transport, php_output
 
 # The scopes manifest.yaml asks for; a test keeps the two the same.
 REQUIRED_BOT_SCOPES = (
@@ -135,6 +144,15 @@ class OperatorAdvice:
         return (
             f"WHMCS refuses API calls from this server's IP address{seen} ({error.message}): allow it under "
             "Setup -> General Settings -> Security -> API IP Access Restriction, or set WHMCS_ACCESS_KEY"
+        )
+
+    def ip_banned(self, error: WhmcsIpBanned) -> str:
+        return (
+            f"WHMCS has banned this server's IP address ({error.message}), which locks out every API user of "
+            "this server: a WHMCS admin lifts it under Configuration -> System Settings -> Banned IPs "
+            "(Setup -> Other -> Banned IPs before WHMCS 8), or it ends by itself (15 minutes by default); "
+            "the API IP Access Restriction list does not lift a ban. Fix WHMCS_IDENTIFIER and WHMCS_SECRET "
+            "first if they were refused"
         )
 
     def unavailable(self, error: WhmcsUnavailable) -> str:
@@ -248,8 +266,63 @@ def socket_result(client: WebClient, app_token: str) -> Result:
     return passed("Socket Mode: SLACK_APP_TOKEN may open connections")
 
 
-def whmcs_result(settings: WhmcsSettings, client_id: int | None) -> Result:
-    client = WhmcsClient(HttpTransport(settings, pool_size=1))
+def login_ledger(slack: SlackSettings | None) -> LoginLedger:
+    """The budget of refused logins the serving bot spends: Redis when REDIS_URL is set (then `check`
+    sees the bot's pause and the bot sees `check`'s refusals), else this run's own."""
+    if slack is None or slack.redis_url is None:
+        return MemoryLoginLedger()
+    client = connect(slack.redis_url.get_secret_value(), verify_tls=slack.redis_verify_tls, pool_size=2)
+    return RedisLoginLedger(client)
+
+
+def held_back(record: login_budget.LoginRecord, now: float, may_try_at: float) -> Result:
+    """Why `check` does not log in now, and when it may."""
+    when = f"{login_budget_moment(now, may_try_at)} UTC"
+    if login_budget.third_in_window(record, now):
+        why = (
+            "WHMCS refused the credentials twice in the last 30 minutes, and a third refused login "
+            "gets this server's IP banned"
+        )
+    else:
+        why = f"WHMCS refused the credentials ({record.message}) and the bot is pausing to avoid a ban"
+    return failed(
+        f"WHMCS: not logging in: {why}; it may try again at {when}. Fix WHMCS_IDENTIFIER and WHMCS_SECRET "
+        "first; once they are fixed, `check --force` tries now"
+    )
+
+
+def login_budget_moment(now: float, moment: float) -> str:
+    """`HH:MM` (UTC) of a moment on the budget's clock, rounded up to the minute."""
+    return minute_after(datetime.now(UTC) + timedelta(seconds=moment - now))
+
+
+def whmcs_results(
+    settings: WhmcsSettings,
+    client_id: int | None,
+    ledger: LoginLedger | None = None,
+    *,
+    force: bool = False,
+    clock: Callable[[], float] = time.time,
+) -> Iterator[Result]:
+    """GetCredits through the same budget of refused logins as the bot, so `check` never adds the
+    refusal that gets the server banned; `force` logs in anyway (after the credentials were fixed)."""
+    breaker = CredentialsBreaker(HttpTransport(settings, pool_size=1), ledger, clock=clock)
+    record, now = breaker.record(), clock()
+    may_try_at = login_budget.safe_attempt_at(record, now)
+    transport: Transport = breaker
+    if may_try_at is not None:
+        if not force:
+            yield held_back(record, now, may_try_at)
+            return
+        yield warned(
+            "WHMCS: --force: logging in although WHMCS refused the credentials lately; if they are still "
+            "wrong this refusal may get this server's IP banned"
+        )
+        transport = breaker.forced
+    yield whmcs_result(WhmcsClient(transport), settings, client_id)
+
+
+def whmcs_result(client: WhmcsClient, settings: WhmcsSettings, client_id: int | None) -> Result:
     try:
         entries: int | None = client.get_credits(PROBE_CLIENT_ID if client_id is None else client_id).count
     except ClientNotFound:
@@ -275,14 +348,14 @@ def php_output_result(seen_before: int) -> Result | None:
     )
 
 
-def run_checks(client_id: int | None) -> Iterator[Result]:
+def run_checks(client_id: int | None, *, force: bool = False) -> Iterator[Result]:
     results, slack, whmcs = settings_results()
     yield from results
     if slack is not None:
         yield from slack_results(slack, slack_client(slack))
     if whmcs is not None:
         seen_before = php_output.seen
-        yield whmcs_result(whmcs, client_id)
+        yield from whmcs_results(whmcs, client_id, login_ledger(slack), force=force)
         php = php_output_result(seen_before)
         if php is not None:
             yield php
@@ -306,12 +379,12 @@ def warning_mark(stream: TextIO) -> str:
     return "⚠"
 
 
-def main(client_id: int | None, out: TextIO = sys.stdout) -> int:
+def main(client_id: int | None, out: TextIO = sys.stdout, *, force: bool = False) -> int:
     """Exit status 0 when every check passed (warnings included), 1 otherwise."""
     good, bad = marks(out)
     warning = warning_mark(out)
     failures = 0
-    for result in run_checks(client_id):
+    for result in run_checks(client_id, force=force):
         failures += not result.passed
         mark = warning if result.warning else good if result.passed else bad
         print(f"{mark} {result.text}", file=out, flush=True)

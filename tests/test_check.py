@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import io
+import re
 import ssl
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import redis
 import yaml
 
 from bot import check
+from bot.core import login_budget
 from bot.core.errors import WhmcsUnavailable
 from bot.settings import WhmcsSettings, shown_url
+from bot.state.login_ledger import MemoryLoginLedger, RedisLoginLedger
 from tests.fakes.corpus import DEPRECATED_HTML
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs, Reply, entry, error
 from tests.processes import ROOT, free_port
+from tests.redis_server import redis_server
 from tests.slack_harness import ALICE, BILLING_GROUP
 from tests.test_cli import run_cli
 
@@ -270,3 +278,68 @@ def test_the_command_line_exits_1_on_any_failure(whmcs: FakeWhmcs) -> None:
     assert lines[2].startswith("✗ Slack could not be reached")
     assert lines[-1] == "✓ WHMCS: GetCredits for client #7 works (0 entries)"
     assert result.stderr == "", "only the check's own lines are shown"
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    with redis_server(tmp_path) as url:
+        yield url
+
+
+def refused_twice(redis_url: str) -> RedisLoginLedger:
+    """The record the serving bot leaves in Redis after two refused logins, 10 and 4 minutes ago."""
+    ledger = RedisLoginLedger(redis.Redis.from_url(redis_url))
+    now = time.time()
+    record = login_budget.refused(login_budget.LoginRecord(), now - 600, "Authentication Failed")
+    record = login_budget.refused(record, now - 240, "Authentication Failed")
+    ledger.update(lambda _: (None, record))
+    return ledger
+
+
+@pytest.mark.usefixtures("ready")
+def test_check_never_adds_the_third_refused_login_and_force_overrides_with_a_warning(
+    whmcs: FakeWhmcs, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    ledger = refused_twice(redis_url)
+    status, lines = run_check()
+    assert status == 1
+    held = [line for line in lines if line.startswith("✗ WHMCS: not logging in")]
+    assert len(held) == 1
+    assert "WHMCS refused the credentials twice in the last 30 minutes" in held[0]
+    assert re.search(r"it may try again at \d\d:\d\d UTC", held[0])
+    assert "`check --force` tries now" in held[0]
+    assert whmcs.actions("GetCredits") == [], "check did not log in"
+
+    out = io.StringIO()
+    assert check.main(None, out, force=True) == 0
+    forced = out.getvalue().splitlines()
+    assert any(line.startswith("⚠ WHMCS: --force: logging in although") for line in forced)
+    assert "✓ WHMCS: the API accepts the credentials and allows GetCredits" in forced
+    assert ledger.read().streak == 0, "an accepted login ends the bot's pause too"
+
+
+@pytest.mark.usefixtures("ready")
+def test_check_logs_in_when_the_budget_allows_and_records_a_refusal_for_the_bot(
+    whmcs: FakeWhmcs, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    whmcs.secret = "regenerated"
+    status, lines = run_check()
+    assert status == 1
+    assert any(line.startswith("✗ WHMCS: WHMCS rejected WHMCS_IDENTIFIER and WHMCS_SECRET") for line in lines)
+    ledger = RedisLoginLedger(redis.Redis.from_url(redis_url))
+    assert ledger.read().streak == 1, "the serving bot pauses for check's refusal too"
+    status, lines = run_check()
+    assert any("the bot is pausing to avoid a ban" in line for line in lines)
+    assert len(whmcs.actions("GetCredits")) == 1
+
+
+def test_a_ban_tells_the_operator_where_an_admin_lifts_it(
+    whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings
+) -> None:
+    whmcs.queue(error("IP Banned", status=403))
+    (result,) = check.whmcs_results(whmcs_settings, None, MemoryLoginLedger())
+    assert not result.passed
+    assert "Banned IPs" in result.text
+    assert "API IP Access Restriction list does not lift a ban" in result.text

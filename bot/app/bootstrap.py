@@ -42,7 +42,7 @@ def build_services(
     metrics: Metrics,
     clock: Callable[[], float] = time.time,
 ) -> Services:
-    """`whmcs=None` answers from the bundled demo data. `clock` times the WHMCS credentials pause, the
+    """`whmcs=None` answers from the bundled demo data. `clock` times the WHMCS login budget, the
     membership cache (wall time: with Redis, processes compare each other's timestamps) and the lookups
     kept for their buttons (whose "as of" it also tells).
 
@@ -55,13 +55,14 @@ def build_services(
         return frozenset(response.get("users") or ())
 
     whmcs_settings = whmcs or DEMO_SETTINGS
+    shared = shared_state(slack)
     transport: Transport = demo_transport
     http: HttpTransport | None = None
     if whmcs is not None:
         http = HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
-        transport = CredentialsBreaker(http, clock=clock)
+        longest_call = 2.5 * whmcs.whmcs_timeout + 1
+        transport = CredentialsBreaker(http, shared.logins, clock=clock, probe_seconds=longest_call)
     side_calls = ThreadPoolExecutor(slack.lookup_threads, thread_name_prefix="whmcs-side")
-    shared = shared_state(slack)
     whmcs_client = WhmcsClient(transport, observe=metrics.whmcs_call)
     answer = ResponseUrlPoster(slack.bot_concurrency)
 

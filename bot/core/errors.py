@@ -19,6 +19,7 @@ class ErrorKind(StrEnum):
     AUTH = "auth"
     PERMISSION = "permission"
     IP_NOT_ALLOWED = "ip_not_allowed"
+    IP_BANNED = "ip_banned"
     UNAVAILABLE = "unavailable"
     UNEXPECTED_REPLY = "unexpected_reply"
     OTHER = "other"
@@ -33,6 +34,7 @@ class Explainer(Protocol):
     def auth(self, error: WhmcsAuthError) -> str: ...
     def permission(self, error: WhmcsPermissionError) -> str: ...
     def ip_not_allowed(self, error: WhmcsIpNotAllowed) -> str: ...
+    def ip_banned(self, error: WhmcsIpBanned) -> str: ...
     def unavailable(self, error: WhmcsUnavailable) -> str: ...
     def unexpected_reply(self, error: WhmcsUnexpectedReply) -> str: ...
     def other(self, error: WhmcsError) -> str: ...
@@ -143,6 +145,24 @@ class WhmcsIpNotAllowed(WhmcsError):
     def __str__(self) -> str:
         seen = f" (WHMCS saw {self.ip})" if self.ip else ""
         return f"WHMCS does not allow API calls from this server's IP{seen}: {self.message}"
+
+
+class WhmcsIpBanned(WhmcsIpNotAllowed):
+    """WHMCS banned this server's IP (after 3 failed logins, or by hand): every API user of the server is
+    locked out until the ban ends or a WHMCS admin lifts it under Banned IPs; the API IP allow-list does
+    not help."""
+
+    kind: ClassVar[ErrorKind] = ErrorKind.IP_BANNED
+    outcome: ClassVar[Outcome] = Outcome.WHMCS_ERROR
+
+    def explain(self, explainer: Explainer) -> str:
+        return explainer.ip_banned(self)
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, None)
+
+    def __str__(self) -> str:
+        return f"WHMCS has banned this server's IP: {self.message}"
 
 
 UnavailableCause = Literal["timeout", "dns", "tls", "refused", "connection", "http_status", "not_json"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta
 
 from bot.core.access import AccessPolicy, Verdict
 from bot.core.commands import COMMAND
@@ -11,6 +12,7 @@ from bot.core.errors import (
     WhmcsAuthError,
     WhmcsCredentialsPaused,
     WhmcsError,
+    WhmcsIpBanned,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
     WhmcsUnavailable,
@@ -31,7 +33,7 @@ class SlackSentences:
     def credentials_paused(self, error: WhmcsCredentialsPaused) -> str:
         return (
             "WHMCS rejected the bot's API credentials; tell a WHMCS administrator. To avoid WHMCS banning "
-            f"this server, the bot will not ask WHMCS again before {error.resumes_at:%H:%M} UTC."
+            f"this server, the bot will not ask WHMCS again before {minute_after(error.resumes_at)} UTC."
         )
 
     def auth(self, error: WhmcsAuthError) -> str:
@@ -47,6 +49,12 @@ class SlackSentences:
         seen = f" (WHMCS saw {escape(error.ip)})" if error.ip else ""
         return f"This server's IP is not allowed by WHMCS{seen}; a WHMCS administrator must allow it."
 
+    def ip_banned(self, error: WhmcsIpBanned) -> str:
+        return (
+            "WHMCS has banned this server's IP address, which locks out every API user of this server; a "
+            "WHMCS administrator lifts the ban under Banned IPs (the API IP allow-list does not help)."
+        )
+
     def unavailable(self, error: WhmcsUnavailable) -> str:
         if error.timed_out:
             return f"WHMCS didn't answer within {self.whmcs_timeout:g} s, try again shortly."
@@ -57,6 +65,14 @@ class SlackSentences:
 
     def other(self, error: WhmcsError) -> str:
         return f"WHMCS refused the lookup: {escape(error.message[:300])}"
+
+
+def minute_after(moment: datetime) -> str:
+    """`HH:MM` of the first whole minute not before `moment`: a person who retries then is not refused."""
+    rounded = moment.replace(second=0, microsecond=0)
+    if rounded < moment:
+        rounded += timedelta(minutes=1)
+    return f"{rounded:%H:%M}"
 
 
 def failure_text(error: WhmcsError, whmcs_timeout: float) -> str:

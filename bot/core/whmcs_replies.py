@@ -20,6 +20,7 @@ from bot.core.errors import (
     ClientNotFound,
     WhmcsAuthError,
     WhmcsError,
+    WhmcsIpBanned,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
     WhmcsUnexpectedReply,
@@ -34,6 +35,9 @@ _AUTH_MESSAGES = (
 )
 _PERMISSION = re.compile(r'invalid permissions:\s*api action "?([\w-]+)"?', re.IGNORECASE)
 _INVALID_IP = re.compile(r"invalid ip\s+([0-9a-fA-F:.]+)", re.IGNORECASE)
+_BANNED = re.compile(r"\bbanned\b", re.IGNORECASE)
+"""A ban, however WHMCS words it ("IP Banned", "Your IP ... has been banned"): its API reference does not
+list the message, so any error that says "banned" is one."""
 
 
 def error_for(message: str, action: str, client_ref: str) -> WhmcsError:
@@ -41,6 +45,8 @@ def error_for(message: str, action: str, client_ref: str) -> WhmcsError:
     lowered = message.strip().lower()
     if lowered in ("client id not found", "client not found"):
         return ClientNotFound(client_ref, message)
+    if _BANNED.search(message):
+        return WhmcsIpBanned(message)
     if lowered.startswith(_AUTH_MESSAGES):
         return WhmcsAuthError(message)
     permission = _PERMISSION.search(message)
@@ -49,7 +55,7 @@ def error_for(message: str, action: str, client_ref: str) -> WhmcsError:
     ip = _INVALID_IP.search(message)
     if ip:
         return WhmcsIpNotAllowed(message, ip.group(1))
-    if lowered.startswith(("ip banned", "invalid access key")):
+    if lowered.startswith("invalid access key"):
         return WhmcsIpNotAllowed(message, None)
     return WhmcsError(message or f"{action} failed without a message")
 

@@ -1,28 +1,35 @@
-"""The WHMCS credentials pause: after a refused login, no call reaches WHMCS for a while."""
+"""The WHMCS credentials pause: after a refused login, no call reaches WHMCS until the budget allows one."""
 
 from __future__ import annotations
 
 import logging
-import threading
+import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from bot.core import login_budget
 from bot.core.errors import WhmcsAuthError, WhmcsCredentialsPaused
+from bot.core.login_budget import Admission, LoginRecord
+from bot.core.ports import LoginLedger
 from bot.core.whmcs_replies import reported_error
+from bot.state.login_ledger import MemoryLoginLedger
 from bot.telemetry.logs import event
 from bot.whmcs.transport import Transport
 
 logger = logging.getLogger(__name__)
 
-CREDENTIALS_PAUSE_SECONDS = 300.0
+CREDENTIALS_PAUSE_SECONDS = login_budget.PAUSES_SECONDS[0]
+PROBE_SECONDS = 60.0
+"""How long the one attempt after a pause holds its reservation: longer than any WHMCS call can take."""
 
 
 class CredentialsBreaker:
-    """A Transport that stops calling WHMCS for 5 minutes after WHMCS refuses the bot's credentials.
+    """A Transport that stops calling WHMCS after WHMCS refuses the bot's credentials, within a budget of
+    refused logins that can never get the server's IP banned (`bot.core.login_budget`).
 
-    WHMCS bans an IP after 3 failed logins in 30 minutes, which locks out every API user on this server, so
-    a refused login must not be followed by a stream of retries from people pressing /credits again.
+    WHMCS bans an IP after 3 failed logins, which locks out every API user on this server. With a shared
+    `ledger` (Redis) every process that shares it counts the same refusals and waits for the same pause.
 
     It wraps the Transport rather than WhmcsClient so that every action is guarded, whatever asks for it.
     A transport hands back WHMCS's reply uninterpreted, so the breaker asks `whmcs_replies.reported_error`
@@ -31,28 +38,43 @@ class CredentialsBreaker:
     raises WhmcsAuthError itself trips the breaker too.
 
     While paused, calls raise WhmcsCredentialsPaused without any HTTP request. When the pause is over,
-    one call goes through as a probe and the others stay paused until it answers, so a burst of lookups
-    cannot add several failed logins at once. The probe's outcome closes the breaker (WHMCS answered
-    anything but a refused login), pauses again (refused), or lets the next call probe (no answer). Only
-    the probe closes it: a call sent before the refusal that succeeds afterwards proves nothing.
+    one call (in any process) goes through as a probe and the others stay paused until it answers, so a
+    burst of lookups cannot add several failed logins at once. The probe's outcome closes the breaker
+    (WHMCS answered anything but a refused login), pauses again for longer (refused), or lets the next
+    call probe (no answer). Only the probe closes it: a call sent before the refusal that succeeds
+    afterwards proves nothing.
     """
 
     def __init__(
         self,
         transport: Transport,
-        pause_seconds: float = CREDENTIALS_PAUSE_SECONDS,
+        ledger: LoginLedger | None = None,
         clock: Callable[[], float] = time.monotonic,
+        probe_seconds: float = PROBE_SECONDS,
     ) -> None:
+        """`clock` is wall time when the ledger is shared: processes compare each other's timestamps."""
         self._transport = transport
-        self._pause = pause_seconds
+        self._ledger: LoginLedger = ledger or MemoryLoginLedger()
         self._clock = clock
-        self._lock = threading.Lock()
-        self._paused_until: float | None = None
-        self._refusal = ""
-        self._probing = False
+        self._probe_seconds = probe_seconds
 
     def __call__(self, action: str, fields: dict[str, str]) -> object:
-        probe = self._admit()
+        return self._send(action, fields, probe=self._admit())
+
+    def forced(self, action: str, fields: dict[str, str]) -> object:
+        """One call whatever the budget says (`check --force`, after the credentials were fixed); its
+        answer is recorded like a probe's, so an accepted login ends the pause for every process."""
+        return self._send(action, fields, probe=True)
+
+    def resumes_at(self) -> datetime | None:
+        """When the next login may be tried (UTC), or None when calls may go now."""
+        earliest = login_budget.next_attempt_at(self._ledger.read())
+        return self._as_utc(earliest) if earliest > self._clock() else None
+
+    def record(self) -> LoginRecord:
+        return self._ledger.read()
+
+    def _send(self, action: str, fields: dict[str, str], *, probe: bool) -> object:
         try:
             reply = self._transport(action, fields)
         except WhmcsAuthError as error:
@@ -60,8 +82,7 @@ class CredentialsBreaker:
             raise
         except BaseException:
             if probe:
-                with self._lock:
-                    self._probing = False
+                self._ledger.update(lambda record: (None, login_budget.released(record)))
             raise
         refusal = reported_error(reply, action, "")
         if isinstance(refusal, WhmcsAuthError):
@@ -70,36 +91,38 @@ class CredentialsBreaker:
             self._accepted()
         return reply
 
+    def _as_utc(self, moment: float) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=max(moment - self._clock(), 0))
+
     def _admit(self) -> bool:
         """Raise while paused; True when this call is the probe after a pause."""
-        with self._lock:
-            if self._paused_until is None:
-                return False
-            left = self._paused_until - self._clock()
-            if left > 0 or self._probing:
-                resumes_at = datetime.now(UTC) + timedelta(seconds=max(left, 0))
-                raise WhmcsCredentialsPaused(self._refusal, resumes_at)
-            self._probing = True
-            return True
+        now = self._clock()
+        decision = self._ledger.update(lambda record: login_budget.admit(record, now, self._probe_seconds))
+        if decision.admission is Admission.PAUSED:
+            raise WhmcsCredentialsPaused(decision.message, self._as_utc(decision.resumes_at))
+        return decision.admission is Admission.PROBE
 
     def _refused(self, action: str, message: str) -> None:
-        with self._lock:
-            starts = self._paused_until is None or self._probing
-            self._paused_until = self._clock() + self._pause
-            self._refusal = message
-            self._probing = False
-        if starts:
-            event(
-                logger,
-                "whmcs_credentials_paused",
-                logging.WARNING,
-                action=action,
-                whmcs_message=message[:200],
-                pause_s=round(self._pause),
-            )
+        now = self._clock()
+
+        def change(record: LoginRecord) -> tuple[LoginRecord, LoginRecord]:
+            after = login_budget.refused(record, now, message)
+            return after, after
+
+        after = self._ledger.update(change)
+        resumes = login_budget.next_attempt_at(after)
+        event(
+            logger,
+            "whmcs_credentials_paused",
+            logging.WARNING,
+            action=action,
+            whmcs_message=message[:200],
+            pause_s=round(resumes - now) if not math.isinf(resumes) else 0,
+            refusals_in_a_row=after.streak,
+            resumes_at=f"{self._as_utc(resumes):%Y-%m-%dT%H:%M:%SZ}",
+        )
 
     def _accepted(self) -> None:
-        with self._lock:
-            self._paused_until = None
-            self._probing = False
-        event(logger, "whmcs_credentials_accepted")
+        was_paused = self._ledger.update(lambda record: (record.streak > 0, login_budget.accepted(record)))
+        if was_paused:
+            event(logger, "whmcs_credentials_accepted")

@@ -12,6 +12,7 @@ from bot.core.errors import (
     WhmcsAuthError,
     WhmcsCredentialsPaused,
     WhmcsError,
+    WhmcsIpBanned,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
     WhmcsUnavailable,
@@ -48,6 +49,9 @@ class NamesTheMethod:
     def ip_not_allowed(self, error: WhmcsIpNotAllowed) -> str:
         return self._said("ip_not_allowed", error)
 
+    def ip_banned(self, error: WhmcsIpBanned) -> str:
+        return self._said("ip_banned", error)
+
     def unavailable(self, error: WhmcsUnavailable) -> str:
         return self._said("unavailable", error)
 
@@ -79,6 +83,7 @@ EVERY_ERROR = [
         Outcome.WHMCS_ERROR,
         "ip_not_allowed",
     ),
+    (WhmcsIpBanned("IP Banned"), ErrorKind.IP_BANNED, Outcome.WHMCS_ERROR, "ip_banned"),
     (
         WhmcsUnavailable("down", cause="refused"),
         ErrorKind.UNAVAILABLE,
@@ -142,6 +147,7 @@ def test_the_operator_text_names_what_matters() -> None:
     assert str(WhmcsIpNotAllowed("IP Banned", None)) == (
         "WHMCS does not allow API calls from this server's IP: IP Banned"
     )
+    assert str(WhmcsIpBanned("IP Banned")) == "WHMCS has banned this server's IP: IP Banned"
     assert str(WhmcsUnavailable("HTTP 502", cause="http_status")) == "WHMCS is unavailable: HTTP 502"
     assert str(WhmcsUnexpectedReply("no result")) == "unexpected reply from WHMCS: no result"
     assert str(WhmcsError("Something else")) == "Something else"

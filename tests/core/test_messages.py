@@ -12,6 +12,7 @@ from bot.core.errors import (
     WhmcsAuthError,
     WhmcsCredentialsPaused,
     WhmcsError,
+    WhmcsIpBanned,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
     WhmcsUnavailable,
@@ -47,6 +48,16 @@ from bot.core.messages import STALE_BUTTON, denial_text, failure_text, over_limi
         (
             WhmcsIpNotAllowed("Invalid IP", None),
             "This server's IP is not allowed by WHMCS; a WHMCS administrator must allow it.",
+        ),
+        (
+            WhmcsIpBanned("IP Banned"),
+            "WHMCS has banned this server's IP address, which locks out every API user of this server; a "
+            "WHMCS administrator lifts the ban under Banned IPs (the API IP allow-list does not help).",
+        ),
+        (
+            WhmcsCredentialsPaused("Authentication Failed", datetime(2026, 1, 1, 9, 5, 30, tzinfo=UTC)),
+            "WHMCS rejected the bot's API credentials; tell a WHMCS administrator. To avoid WHMCS banning "
+            "this server, the bot will not ask WHMCS again before 09:06 UTC.",
         ),
         (
             WhmcsUnavailable("read timed out", cause="timeout"),

@@ -23,6 +23,11 @@ IDENTIFIER = "fake-identifier-1d2c"
 SECRET = "fake-secret-9f8e7d"
 ACCESS_KEY = "fake-access-key-5a4b"
 HOLD_LIMIT_SECONDS = 30
+BAN_WINDOW_SECONDS = 30 * 60.0
+BAN_SECONDS = 15 * 60.0
+BANNED = "IP Banned"
+"""How the fake words a ban. WHMCS's API reference does not list the message; the bot reads any error that
+says "banned" as a ban (bot.core.whmcs_replies)."""
 
 
 @dataclass
@@ -151,6 +156,11 @@ class FakeWhmcs(LoopbackServer):
     ends by itself after HOLD_LIMIT_SECONDS, so a test that forgets to release fails instead of hanging.
     Flags are read as WHMCS reads them (`php_truthy`): GetClientsDetails computes its statistics, counted in
     `stats_computed`, for any `stats` but "" and "0".
+
+    It accepts `identifier` and `secret` (change `secret` to make the bot's credentials wrong). Each refused
+    login is timed by `clock` into `refused_logins`; with `bans_after` set, that many refused logins within
+    BAN_WINDOW_SECONDS ban the caller's IP for BAN_SECONDS, as WHMCS does by default (3 failed logins, a
+    15-minute ban: docs.whmcs.com, Security/Ban Control), and every call meanwhile answers BANNED.
     """
 
     credits: dict[int, Any] = field(default_factory=dict)
@@ -164,6 +174,12 @@ class FakeWhmcs(LoopbackServer):
     latency: float = 0.0
     php_output: str = ""
     stats_computed: int = 0
+    identifier: str = IDENTIFIER
+    secret: str = SECRET
+    bans_after: int | None = None
+    clock: Callable[[], float] = time.monotonic
+    refused_logins: list[float] = field(default_factory=list)
+    banned_until: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     gate: threading.Event = field(default_factory=threading.Event)
     arrived: threading.Condition = field(default_factory=threading.Condition)
@@ -211,8 +227,10 @@ class FakeWhmcs(LoopbackServer):
                 if action in (None, fields.get("action")):
                     del self.queued[position]
                     return reply
-        if fields.get("identifier") != IDENTIFIER or fields.get("secret") != SECRET:
-            return error("Authentication Failed", status=403)
+        if self.banned_until is not None and self.clock() < self.banned_until:
+            return error(BANNED, status=403)
+        if fields.get("identifier") != self.identifier or fields.get("secret") != self.secret:
+            return self.refuse_login()
         if fields.get("responsetype") != "json":
             return Reply(
                 '<?xml version="1.0"?><whmcsapi><result>success</result></whmcsapi>', content_type="text/xml"
@@ -221,6 +239,19 @@ class FakeWhmcs(LoopbackServer):
         if action in self.denied_actions or action not in _ACTIONS:
             return error(f'Invalid Permissions: API action "{action.lower()}" is not allowed', status=403)
         return _ACTIONS[action](self, fields)
+
+    @property
+    def ever_banned(self) -> bool:
+        return self.banned_until is not None
+
+    def refuse_login(self) -> Reply:
+        now = self.clock()
+        with self.lock:
+            self.refused_logins.append(now)
+            recent = [moment for moment in self.refused_logins if now - moment < BAN_WINDOW_SECONDS]
+            if self.bans_after is not None and len(recent) >= self.bans_after:
+                self.banned_until = now + BAN_SECONDS
+        return error("Authentication Failed", status=403)
 
     def get_credits(self, fields: dict[str, str]) -> Reply:
         client_id = int(fields.get("clientid", "0"))
