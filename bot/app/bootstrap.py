@@ -15,6 +15,7 @@ from bot import settings as config
 from bot.app.create import create_app
 from bot.app.lookup_pool import LookupPool
 from bot.app.lookups import Lookups
+from bot.app.picker_search import ClientSearch
 from bot.app.services import Services
 from bot.core.access import AccessPolicy
 from bot.core.blocks import AdminLinks
@@ -62,9 +63,11 @@ def build_services(
     shared = shared_state(slack, whmcs_settings.whmcs_timeout)
     whmcs_client = WhmcsClient(transport, observe=metrics.whmcs_call, flights=shared.flights)
     answer = ResponseUrlPoster(slack.bot_concurrency)
+    picker = ClientSearch(whmcs_client, shared.store, slack.lookup_threads)
 
     def close() -> None:
         side_calls.shutdown(wait=True)
+        picker.close()
         answer.close()
         if http is not None:
             http.close()
@@ -85,6 +88,7 @@ def build_services(
         limiter=shared.limiter,
         recent=shared.store,
         slack=client,
+        picker=picker,
         metrics=metrics,
         close=close,
     )

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.app.lookup_pool import Acknowledged
 from bot.app.lookups import Lookups
+from bot.app.picker_search import ClientSearch
 from bot.core.access import AccessPolicy
 from bot.core.blocks import AdminLinks
 from bot.core.ports import Store
@@ -32,6 +33,7 @@ class Services:
     audit: Auditor
     limiter: RateLimiter
     slack: WebClient
+    picker: ClientSearch
     allow_share: bool = True
     acknowledged: Acknowledged = field(default_factory=Acknowledged)
     recent: Store = field(default_factory=MemoryStore)

@@ -60,6 +60,7 @@ class FakeSlack(LoopbackServer):
     pending_external_channels: set[str] = field(default_factory=set)
     response_failures: dict[str, list[MethodAnswer]] = field(default_factory=dict)
     api_connections: set[int] = field(default_factory=set)
+    used_triggers: set[str] = field(default_factory=set)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
@@ -141,10 +142,45 @@ class FakeSlack(LoopbackServer):
                 "files": [{"id": item["id"], "title": item.get("title")} for item in files],
             }
         if method == "chat.postMessage":
-            if args.get("channel") in self.not_in_channels:
+            channel = str(args.get("channel", ""))
+            if channel in self.not_in_channels:
                 return 200, {"ok": False, "error": "not_in_channel"}
-            return 200, {"ok": True, "channel": args.get("channel"), "ts": f"{time.time():.6f}"}
+            if channel.startswith(("U", "W")):  # to a person: Slack posts in their DM with the bot
+                channel = "D" + channel.lstrip("UW")
+            return 200, {"ok": True, "channel": channel, "ts": f"{time.time():.6f}"}
+        if method in ("views.open", "views.publish"):
+            return self.view_answer(method, args)
         return 200, {"ok": False, "error": "unknown_method"}
+
+    def view_answer(self, method: str, args: dict[str, Any]) -> MethodAnswer:
+        """views.open and views.publish as Slack answers them (docs.slack.dev/reference/methods/views.open
+        and views.publish: `{"ok": true, "view": {...}}` with the view's id, type and blocks echoed back);
+        views.open refuses a missing or used trigger (`invalid_trigger_id` is what Slack says for an expired
+        or unknown one), views.publish a missing user_id."""
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict):
+            return 200, {"ok": False, "error": "invalid_arguments"}
+        if method == "views.open":
+            trigger = str(args.get("trigger_id", ""))
+            with self.changed:
+                used = trigger in self.used_triggers
+                self.used_triggers.add(trigger)
+            if not trigger or used:
+                return 200, {"ok": False, "error": "invalid_trigger_id"}
+        elif not args.get("user_id"):
+            return 200, {"ok": False, "error": "invalid_arguments"}
+        view_id = f"V{len(self.calls):06d}"
+        return 200, {"ok": True, "view": {**view, "id": view_id, "team_id": TEAM_ID, "hash": "1.0"}}
+
+    def views(self, method: str) -> list[dict[str, Any]]:
+        """The views sent with views.open or views.publish, decoded."""
+        found: list[dict[str, Any]] = []
+        for args in self.method_calls(method):
+            view = args.get("view")
+            found.append(json.loads(view) if isinstance(view, str) else dict(view or {}))
+        return found
 
     def conversation(self, channel: str) -> dict[str, Any]:
         """conversations.info's channel, in the shape of Slack's conversation object

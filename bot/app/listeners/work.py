@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
 from bot.app.services import Services
 from bot.core.access import Decision, Verdict, check_access
 from bot.core.blocks import Message, notice
@@ -49,6 +51,10 @@ class Work:
     whmcs_ms: int | None = None
     superseded: bool = False
     answer_lost: bool = False
+    trigger_id: str = ""
+    direct: bool = False
+    """The answer goes to the person as a direct message from the bot (the picker opened from the shortcut
+    or the Home tab), not through a response_url."""
 
     def answered_with(self, view: CreditView) -> None:
         """What the records say about the answer: which client, who they are, how many entries were shown."""
@@ -78,6 +84,22 @@ class Work:
             command.get("user_name"),
             (command.get("text") or "")[:200],
             command.get("response_url", ""),
+            trigger_id=command.get("trigger_id", ""),
+        )
+
+    @classmethod
+    def of_shortcut(cls, body: dict[str, Any]) -> Work:
+        """A global shortcut or a Home tab button: a person, no channel; the answer is a direct message."""
+        user = body.get("user") or {}
+        return cls(
+            "picker",
+            user.get("id", ""),
+            "",
+            (body.get("team") or {}).get("id") or user.get("team_id"),
+            user.get("username") or user.get("name"),
+            str(body.get("callback_id") or "shortcut")[:200],
+            trigger_id=body.get("trigger_id", ""),
+            direct=True,
         )
 
     @classmethod
@@ -196,6 +218,9 @@ def deliver(services: Services, message: Message, work: Work, *, replace: bool) 
             problems="; ".join(problems),
         )
         message = notice(message["text"])
+    if work.direct:
+        direct_message(services, message, work)
+        return
     try:
         services.answer(
             work.response_url, {**message, "response_type": "ephemeral", "replace_original": replace}
@@ -203,6 +228,21 @@ def deliver(services: Services, message: Message, work: Work, *, replace: bool) 
     except ResponseUrlError as error:  # Slack unreachable or the response_url used up: nobody left to tell
         work.answer_lost = True
         event(logger, "respond_failed", logging.WARNING, request_id=work.request_id, reason=str(error))
+
+
+def direct_message(services: Services, message: Message, work: Work) -> None:
+    """chat.postMessage to the person's id: Slack posts it in their direct message with the bot (the app's
+    Messages tab), where it stays findable."""
+    try:
+        services.slack.chat_postMessage(
+            channel=work.user_id, text=message["text"], blocks=message.get("blocks")
+        )
+    except (SlackApiError, OSError) as error:
+        work.answer_lost = True
+        reason = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+        event(
+            logger, "direct_message_failed", logging.WARNING, request_id=work.request_id, reason=str(reason)
+        )
 
 
 DONE_IN_SLACK = frozenset({Outcome.EXPORTED, Outcome.SHARED})

@@ -13,6 +13,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.app.listeners.views.picker import open_picker
 from bot.app.listeners.work import (
     Answer,
     Work,
@@ -28,11 +29,24 @@ from bot.app.lookups import Choices
 from bot.app.services import Services
 from bot.core.access import Verdict
 from bot.core.blocks import client_choices_message, credit_log_message, notice
-from bot.core.commands import COMMAND, HELP, USAGE, ByEmail, ById, ClientQuery, Invalid, Lookup, parse_command
+from bot.core.commands import (
+    COMMAND,
+    HELP,
+    USAGE,
+    ByEmail,
+    ById,
+    ClientQuery,
+    Invalid,
+    Lookup,
+    opens_picker,
+    parse_command,
+)
 from bot.core.mrkdwn import escape
 from bot.core.outcomes import Outcome
+from bot.core.picker import Destination
 
 PENDING = "credits_pending"
+PICKER = "credits_picker"
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,10 @@ def decide(
     services: Services, work: Work, ack: Ack, command: dict[str, Any], context: BoltContext
 ) -> Outcome | None:
     """How the command ends at the acknowledgement; None when a lookup is pending."""
+    if opens_picker(command.get("text")):
+        ack()
+        context[PICKER] = work
+        return None
     request = parse_command(command.get("text", ""))
     if isinstance(request, Invalid):
         ack(text=f"Sorry, {escape(request.problem)}. {USAGE}", response_type="ephemeral")
@@ -90,6 +108,11 @@ def decide(
 
 def look_up(services: Services, context: BoltContext) -> None:
     """The lazy part: confirm group membership when needed, ask WHMCS, answer, record."""
+    picker: Work | None = context.get(PICKER)
+    if picker is not None:
+        destination = Destination(picker.user_id, picker.channel_id, picker.response_url)
+        finish(services, picker, open_picker(services, picker, picker.trigger_id, destination))
+        return
     pending: Pending | None = context.get(PENDING)
     if pending is None:
         return
