@@ -271,6 +271,53 @@ class BotUnderTest:
             }
         )
 
+    def home_opened(self, user: str = ALICE, tab: str = "home") -> Reply:
+        """The person opened the app's Home (or Messages) tab: an Events API `app_home_opened`, JSON as Slack
+        posts events (docs.slack.dev/reference/events/app_home_opened)."""
+        body = json.dumps(
+            {
+                "token": "deprecated-verification-token",
+                "team_id": TEAM_ID,
+                "api_app_id": "A0CREDITS",
+                "event": {
+                    "type": "app_home_opened",
+                    "user": user,
+                    "channel": "D" + user.lstrip("UW"),
+                    "tab": tab,
+                    "event_ts": "1700000002.000300",
+                },
+                "type": "event_callback",
+                "event_id": f"Ev{next(_keys):08d}",
+                "event_time": 1700000002,
+            }
+        )
+        headers = {**signed_headers(body), "Content-Type": "application/json"}
+        return self.post(body, headers)
+
+    def press(self, button: dict[str, Any], user: str = ALICE) -> Reply:
+        """Press a button on the Home tab: `block_actions` from a view, without channel or response_url."""
+        return self.interaction(
+            {
+                "type": "block_actions",
+                "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+                "api_app_id": "A0CREDITS",
+                "token": "deprecated-verification-token",
+                "container": {"type": "view", "view_id": "V0HOME"},
+                "trigger_id": f"1.2.home{next(_keys)}",
+                "team": {"id": TEAM_ID, "domain": "fake"},
+                "view": {"id": "V0HOME", "type": "home"},
+                "actions": [
+                    {
+                        "action_id": button["action_id"],
+                        "block_id": "h1",
+                        "value": button.get("value", ""),
+                        "type": "button",
+                        "action_ts": "1700000003.000400",
+                    }
+                ],
+            }
+        )
+
     def post(self, body: str, headers: dict[str, str], key: str = "") -> Reply:
         started = time.monotonic()
         response = requests.post(self.url + "/slack/events", data=body.encode(), headers=headers, timeout=10)

@@ -17,12 +17,15 @@ from bot.app.lookup_pool import LookupPool
 from bot.app.lookups import Lookups
 from bot.app.picker_search import ClientSearch
 from bot.app.services import Services
+from bot.app.whmcs_status import WhmcsStatus
 from bot.core.access import AccessPolicy
 from bot.core.blocks import AdminLinks
+from bot.core.errors import WhmcsError
 from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings
 from bot.slack.membership import GroupMembership
 from bot.slack.responses import ResponseUrlPoster
 from bot.slack.web_api import audit_poster, slack_client
+from bot.state.recent_lookups import RecentLookups
 from bot.state.selection import shared_state
 from bot.telemetry.audit import Auditor, configure_audit_log
 from bot.telemetry.logs import configure
@@ -56,12 +59,18 @@ def build_services(
     whmcs_settings = whmcs or DEMO_SETTINGS
     transport: Transport = demo_transport
     http: HttpTransport | None = None
+    status = WhmcsStatus()
     if whmcs is not None:
         http = HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
-        transport = CredentialsBreaker(http, clock=clock)
+        breaker = CredentialsBreaker(http, clock=clock)
+        transport, status = breaker, WhmcsStatus(breaker.resumes_at)
     side_calls = ThreadPoolExecutor(slack.lookup_threads, thread_name_prefix="whmcs-side")
     shared = shared_state(slack, whmcs_settings.whmcs_timeout)
-    whmcs_client = WhmcsClient(transport, observe=metrics.whmcs_call, flights=shared.flights)
+    def observe(action: str, seconds: float, error: WhmcsError | None) -> None:
+        metrics.whmcs_call(action, seconds, error)
+        status.observe(action, seconds, error)
+
+    whmcs_client = WhmcsClient(transport, observe=observe, flights=shared.flights)
     answer = ResponseUrlPoster(slack.bot_concurrency)
     picker = ClientSearch(whmcs_client, shared.store, slack.lookup_threads)
 
@@ -89,6 +98,8 @@ def build_services(
         recent=shared.store,
         slack=client,
         picker=picker,
+        history=RecentLookups(shared.store, clock),
+        whmcs_status=status,
         metrics=metrics,
         close=close,
     )

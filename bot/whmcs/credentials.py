@@ -70,6 +70,14 @@ class CredentialsBreaker:
             self._accepted()
         return reply
 
+    def resumes_at(self) -> datetime | None:
+        """When calls will go to WHMCS again, while the credentials pause lasts; else None."""
+        with self._lock:
+            if self._paused_until is None:
+                return None
+            left = self._paused_until - self._clock()
+        return datetime.now(UTC) + timedelta(seconds=left) if left > 0 else None
+
     def _admit(self) -> bool:
         """Raise while paused; True when this call is the probe after a pause."""
         with self._lock:

@@ -6,6 +6,7 @@ from slack_bolt import App
 
 from bot.app.listeners.actions import credit_buttons
 from bot.app.listeners.commands import credits
+from bot.app.listeners.events import app_home
 from bot.app.listeners.shortcuts import look_up
 from bot.app.listeners.views import picker
 from bot.app.services import Services
@@ -16,3 +17,4 @@ def register_listeners(app: App, services: Services) -> None:
     credit_buttons.register(app, services)
     look_up.register(app, services)
     picker.register(app, services)
+    app_home.register(app, services)

@@ -256,6 +256,8 @@ def finish(services: Services, work: Work, outcome: Outcome) -> None:
         return
     if work.answer_lost and outcome not in DONE_IN_SLACK:
         outcome = Outcome.ANSWER_LOST
+    if outcome is Outcome.OK and work.client_id is not None:
+        services.history.add(work.user_id, work.client_id, work.client_name)
     record(services, work, outcome)
 
 
