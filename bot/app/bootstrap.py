@@ -66,6 +66,7 @@ def build_services(
         transport, status = breaker, WhmcsStatus(breaker.resumes_at)
     side_calls = ThreadPoolExecutor(slack.lookup_threads, thread_name_prefix="whmcs-side")
     shared = shared_state(slack, whmcs_settings.whmcs_timeout)
+
     def observe(action: str, seconds: float, error: WhmcsError | None) -> None:
         metrics.whmcs_call(action, seconds, error)
         status.observe(action, seconds, error)
