@@ -246,3 +246,11 @@ def test_blocks_prints_the_slack_message_and_a_preview_link() -> None:
     message = json.loads(message_text)
     assert message["text"].startswith("Credits of Jane Doe (Acme Ltd) (#1): 2 entries")
     assert preview.startswith("https://app.slack.com/block-kit-builder/#%7B%22blocks%22")
+    preview_link, _, fallback_text = preview.partition("\n\nFallback, sent when Slack refuses the table")
+    assert "\n" not in preview_link.strip()
+    (table,) = message["attachments"][0]["blocks"]
+    assert table["type"] == "table" and len(table["rows"]) == 3
+    fallback = json.loads(fallback_text.partition("\n")[2])
+    assert "attachments" not in fallback
+    assert any(block["type"] == "divider" for block in fallback["blocks"])
+    assert "Unpaid: 3 invoices, $120.00 USD · Overdue: 1, $40.00 USD" in message["blocks"][0]["text"]["text"]

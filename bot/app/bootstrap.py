@@ -93,6 +93,7 @@ def build_services(
         links=AdminLinks(whmcs_settings.admin_base),
         whmcs_timeout=whmcs_settings.whmcs_timeout,
         allow_share=slack.credits_allow_share,
+        entry_table=slack.credits_entry_table,
         answer=answer,
         audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
         limiter=shared.limiter,

@@ -39,6 +39,7 @@ class Services:
     history: RecentLookups
     whmcs_status: WhmcsStatus
     allow_share: bool = True
+    entry_table: bool = False
     acknowledged: Acknowledged = field(default_factory=Acknowledged)
     recent: Store = field(default_factory=MemoryStore)
     close: Callable[[], None] = lambda: None

@@ -46,6 +46,12 @@ class FakeSlack(LoopbackServer):
     answers before it takes a post (a 5xx, a 429 with Retry-After, HANG_UP), each once, in turn. Every Web
     API call is recorded in `calls` as (method, args), and the client port it came from in
     `api_connections`; every post to a response URL in `responses`.
+
+    `refuse_tables` answers a post with a table block in its attachments as Slack answers a message it will
+    not take: `invalid_attachments` (response URL: HTTP 400 with `{"ok": false, "error": ...}`;
+    chat.postMessage: `ok: false`). Whether Slack really refuses a table anywhere is not known from here
+    (issue 14 §4); the error names are those Slack documents for chat.postMessage. Refused posts are
+    recorded in `refused`.
     """
 
     groups: dict[str, list[str]] = field(default_factory=dict)
@@ -61,6 +67,8 @@ class FakeSlack(LoopbackServer):
     response_failures: dict[str, list[MethodAnswer]] = field(default_factory=dict)
     api_connections: set[int] = field(default_factory=set)
     used_triggers: set[str] = field(default_factory=set)
+    refuse_tables: bool = False
+    refused: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
@@ -96,6 +104,11 @@ class FakeSlack(LoopbackServer):
     def record_response(self, key: str, body: dict[str, Any]) -> None:
         with self.changed:
             self.responses.setdefault(key, []).append(body)
+            self.changed.notify_all()
+
+    def record_refused(self, key: str, body: dict[str, Any]) -> None:
+        with self.changed:
+            self.refused.setdefault(key, []).append(body)
             self.changed.notify_all()
 
     def call(self, method: str, args: dict[str, Any], token: str) -> MethodAnswer:
@@ -142,6 +155,8 @@ class FakeSlack(LoopbackServer):
                 "files": [{"id": item["id"], "title": item.get("title")} for item in files],
             }
         if method == "chat.postMessage":
+            if self.refuse_tables and has_table(args):
+                return 200, {"ok": False, "error": "invalid_attachments"}
             channel = str(args.get("channel", ""))
             if channel in self.not_in_channels:
                 return 200, {"ok": False, "error": "not_in_channel"}
@@ -206,6 +221,18 @@ class FakeSlack(LoopbackServer):
         }
 
 
+def has_table(args: dict[str, Any]) -> bool:
+    """Whether a post carries a table block in its attachments (a form field as JSON text, or JSON)."""
+    attachments = args.get("attachments")
+    if isinstance(attachments, str):
+        attachments = json.loads(attachments)
+    return any(
+        block.get("type") == "table"
+        for attachment in attachments or []
+        for block in attachment.get("blocks", [])
+    )
+
+
 class _Handler(QuietHandler):
     def do_POST(self) -> None:
         owner: FakeSlack = self.server.owner  # type: ignore[attr-defined]
@@ -232,6 +259,10 @@ class _Handler(QuietHandler):
                     return
                 headers = failure[2] if len(failure) == 3 else {}
                 self.send(failure[0], json.dumps(failure[1]).encode(), "text/plain", headers)
+                return
+            if owner.refuse_tables and has_table(args):
+                owner.record_refused(key, args)
+                self.send(400, b'{"ok":false,"error":"invalid_attachments"}', "application/json")
                 return
             owner.record_response(key, args)
             self.send(200, b"ok", "text/plain")

@@ -20,6 +20,7 @@ from bot.app.listeners.work import (
     Answer,
     Work,
     access,
+    credit_answer,
     denial,
     finish,
     guarded,
@@ -34,7 +35,6 @@ from bot.core.blocks import (
     OLDER_ACTION,
     SHARE_ACTION,
     SHOW_ACTION,
-    credit_log_message,
     notice,
     summary_message,
 )
@@ -52,7 +52,7 @@ def show(services: Services, work: Work, ref: ViewRef) -> Answer:
     view = services.lookups.credit_view(ref.client_id, ref.filters, ref.offset)
     work.answered_with(view)
     work.offset = ref.offset
-    return credit_log_message(view, services.links, allow_share=services.allow_share), Outcome.OK
+    return credit_answer(services, view, allow_share=services.allow_share), Outcome.OK
 
 
 RECENT_SECONDS = 120.0

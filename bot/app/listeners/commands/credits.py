@@ -18,6 +18,7 @@ from bot.app.listeners.work import (
     Answer,
     Work,
     access,
+    credit_answer,
     denial,
     finish,
     guarded,
@@ -28,7 +29,7 @@ from bot.app.listeners.work import (
 from bot.app.lookups import Choices
 from bot.app.services import Services
 from bot.core.access import Verdict
-from bot.core.blocks import client_choices_message, credit_log_message, notice
+from bot.core.blocks import client_choices_message, notice
 from bot.core.commands import (
     COMMAND,
     HELP,
@@ -138,7 +139,7 @@ def answer(services: Services, work: Work, request: Lookup) -> Answer:
         return message, Outcome.CHOICES
     view = services.lookups.credit_view(resolved, request.filters)
     work.answered_with(view)
-    return credit_log_message(view, services.links, allow_share=services.allow_share), Outcome.OK
+    return credit_answer(services, view, allow_share=services.allow_share), Outcome.OK
 
 
 def register(app: App, services: Services) -> None:

@@ -15,9 +15,19 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.app.listeners.views.picker import open_picker
-from bot.app.listeners.work import Answer, Work, access, denial, finish, guarded, over_limit, reply
+from bot.app.listeners.work import (
+    Answer,
+    Work,
+    access,
+    credit_answer,
+    denial,
+    finish,
+    guarded,
+    over_limit,
+    reply,
+)
 from bot.app.services import Services
-from bot.core.blocks import credit_log_message, notice
+from bot.core.blocks import notice
 from bot.core.home import HOME_PICKER_ACTION, HOME_SHOW_ACTION, denied_home_view, home_view, status_line
 from bot.core.messages import STALE_BUTTON
 from bot.core.outcomes import Outcome
@@ -68,7 +78,7 @@ def show_again(services: Services, work: Work, value: object) -> Outcome:
     def answer() -> Answer:
         view = services.lookups.credit_view(ref.client_id, ref.filters)
         work.answered_with(view)
-        return credit_log_message(view, services.links, allow_share=False), Outcome.OK
+        return credit_answer(services, view, allow_share=False), Outcome.OK
 
     message, outcome = guarded(services, work, answer)
     reply(services, message, work)

@@ -17,10 +17,20 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot.app.listeners.work import Answer, Work, access, denial, finish, guarded, over_limit, reply
+from bot.app.listeners.work import (
+    Answer,
+    Work,
+    access,
+    credit_answer,
+    denial,
+    finish,
+    guarded,
+    over_limit,
+    reply,
+)
 from bot.app.services import Services
 from bot.core.access import Verdict
-from bot.core.blocks import credit_log_message, notice
+from bot.core.blocks import notice
 from bot.core.outcomes import Outcome
 from bot.core.picker import (
     CLIENT_ACTION,
@@ -169,7 +179,7 @@ def answer(services: Services, work: Work, picked: Picked) -> Answer:
     view = services.lookups.credit_view(picked.client_id, picked.filters)
     work.answered_with(view)
     allow_share = services.allow_share and not work.direct  # a direct message has nobody to share with
-    return credit_log_message(view, services.links, allow_share=allow_share), Outcome.OK
+    return credit_answer(services, view, allow_share=allow_share), Outcome.OK
 
 
 def register(app: App, services: Services) -> None:
