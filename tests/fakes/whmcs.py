@@ -277,7 +277,12 @@ class FakeWhmcs(LoopbackServer):
 
     def get_clients(self, fields: dict[str, str]) -> Reply:
         """WHMCS's search: the start of email, first name, last name, company or "first last", compared
-        with the search escaped as WHMCS escapes all input, since the stored text is escaped too."""
+        with the search escaped as WHMCS escapes all input, since the stored text is escaped too.
+
+        The shape is WHMCS/developer-docs api-reference/getclients.md ("Example Response JSON", nested as a
+        live WHMCS 8 sends it): `totalresults` counts every match, `clients.client` lists at most
+        `limitnum` (default 25) with id, names, company, email, datecreated, groupid and status; no
+        `clients` key when nothing matches. The picker (issue 14) asks with `limitnum=20`."""
         needle = whmcs_stored(fields.get("search", "")).lower()
         found = [
             c

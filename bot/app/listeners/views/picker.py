@@ -26,6 +26,7 @@ from bot.app.listeners.work import (
     finish,
     guarded,
     over_limit,
+    promise_answer,
     reply,
 )
 from bot.app.services import Services
@@ -153,6 +154,7 @@ def acknowledge_submit(services: Services, ack: Ack, body: dict[str, Any], conte
             finish(services, work, Outcome.RATE_LIMITED)
             return
         ack()
+        promise_answer(services, work)
         context[SUBMITTED] = Submitted(work, picked, check_groups=not decision.allowed)
     finally:
         services.metrics.acknowledged(time.monotonic() - started)
