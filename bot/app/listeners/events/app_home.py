@@ -24,6 +24,7 @@ from bot.app.listeners.work import (
     finish,
     guarded,
     over_limit,
+    promise_answer,
     reply,
 )
 from bot.app.services import Services
@@ -116,4 +117,10 @@ def register(app: App, services: Services) -> None:
 
     app.event("app_home_opened")(ack=acknowledge, lazy=[opened])
     app.action(HOME_PICKER_ACTION)(ack=acknowledge_press, lazy=[picker_pressed])
-    app.action(re.compile(rf"^{HOME_SHOW_ACTION}_\d+$"))(ack=acknowledge_press, lazy=[show_pressed])
+
+    def acknowledge_show(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        """Owed an answer from here on: should the process stop first, the drain says so in a DM."""
+        acknowledge_press(ack, body, context)
+        promise_answer(services, context[HOME_WORK])
+
+    app.action(re.compile(rf"^{HOME_SHOW_ACTION}_\d+$"))(ack=acknowledge_show, lazy=[show_pressed])
