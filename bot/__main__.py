@@ -25,7 +25,9 @@ from bot.core.commands import (
 from bot.core.credits import Filters
 from bot.core.csv_export import credit_log_csv
 from bot.core.errors import WhmcsError
+from bot.core.table import sendable, with_table
 from bot.core.text_output import log_as_json, log_as_table
+from bot.core.views import PAGE_SIZE
 from bot.settings import ConfigurationError, WhmcsSettings
 from bot.whmcs.client import WhmcsClient
 from bot.whmcs.demo import DEMO_SETTINGS, demo_transport
@@ -116,10 +118,16 @@ def run_lookup(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
     elif args.csv:
         sys.stdout.write(credit_log_csv(view.shown))
     elif args.blocks:
-        message = credit_log_message(view, AdminLinks(settings.admin_base), allow_share=True)
-        print(json.dumps(message, indent=2, ensure_ascii=False))
+        links = AdminLinks(settings.admin_base)
+        message = credit_log_message(view, links, allow_share=True)
+        page = view.shown.entries[view.offset : view.offset + PAGE_SIZE]
+        tabled = with_table(message, page, view, links)
+        print(json.dumps(sendable(tabled), indent=2, ensure_ascii=False))
         preview = json.dumps({"blocks": message["blocks"]}, separators=(",", ":"), ensure_ascii=False)
         print(f"\nPreview: {BLOCK_KIT_BUILDER}{quote(preview, safe='')}")
+        if tabled is not message:
+            print("\nFallback, sent when Slack refuses the table (the preview above shows it):")
+            print(json.dumps(message, indent=2, ensure_ascii=False))
     else:
         print(log_as_table(view))
     return 0

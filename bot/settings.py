@@ -123,6 +123,7 @@ class SlackSettings(BaseSettings):
     credits_allowed_usergroups: Annotated[list[str], NoDecode] = Field(default_factory=list)
     credits_allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     credits_allow_share: bool = True
+    credits_entry_table: bool = False
     credits_rate_limit: int = Field(default=30, ge=1, le=10_000)
     audit_channel: str | None = None
     redis_url: SecretStr | None = None

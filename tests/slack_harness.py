@@ -189,6 +189,135 @@ class BotUnderTest:
         body = urlencode({"payload": json.dumps(payload)})
         return self.post(body, signed_headers(body), key)
 
+    def interaction(self, payload: dict[str, Any], key: str = "") -> Reply:
+        """A signed interaction payload, as Slack posts every one of them: a form with `payload`."""
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.post(body, signed_headers(body), key)
+
+    def shortcut(self, user: str = ALICE) -> Reply:
+        """The global shortcut "Look up credits" (Slack's `shortcut` payload:
+        docs.slack.dev/reference/interaction-payloads/shortcuts-interactions-payload)."""
+        key = f"sc{next(_keys)}"
+        return self.interaction(
+            {
+                "type": "shortcut",
+                "token": "deprecated-verification-token",
+                "action_ts": "1700000001.000200",
+                "team": {"id": TEAM_ID, "domain": "fake"},
+                "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+                "is_enterprise_install": False,
+                "callback_id": "credits_picker",
+                "trigger_id": f"1.2.{key}",
+            },
+            key,
+        )
+
+    def opened_view(self, method: str = "views.open", count: int = 1) -> dict[str, Any]:
+        """The latest view the app sent with `method`, once there are `count` of them."""
+        calls = self.slack.wait_for_calls(method, count)
+        assert len(calls) >= count, f"no {method} call arrived"
+        return self.slack.views(method)[count - 1]
+
+    def suggest(self, view: dict[str, Any], typed: str, user: str = ALICE) -> Reply:
+        """A person typed into the picker's client menu: Slack's `block_suggestion` payload
+        (docs.slack.dev/reference/interaction-payloads/block-suggestion-payload)."""
+        return self.interaction(
+            {
+                "type": "block_suggestion",
+                "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+                "container": {"type": "view", "view_id": view.get("id", "V0")},
+                "api_app_id": "A0CREDITS",
+                "token": "deprecated-verification-token",
+                "action_id": "credits_client",
+                "block_id": "client",
+                "value": typed,
+                "team": {"id": TEAM_ID, "domain": "fake"},
+                "view": {**view, "state": {"values": {}}},
+            }
+        )
+
+    def submit(
+        self,
+        view: dict[str, Any],
+        client: str | None,
+        user: str = ALICE,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        last: str | None = None,
+    ) -> Reply:
+        """The picker submitted: Slack's `view_submission` payload with the inputs' state
+        (docs.slack.dev/reference/interaction-payloads/view-interactions-payload)."""
+        selected = (
+            None if client is None else {"text": {"type": "plain_text", "text": client}, "value": client}
+        )
+        values = {
+            "client": {"credits_client": {"type": "external_select", "selected_option": selected}},
+            "since": {"credits_since": {"type": "datepicker", "selected_date": since}},
+            "until": {"credits_until": {"type": "datepicker", "selected_date": until}},
+            "last": {"credits_last": {"type": "plain_text_input", "value": last}},
+        }
+        return self.interaction(
+            {
+                "type": "view_submission",
+                "team": {"id": TEAM_ID, "domain": "fake"},
+                "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+                "api_app_id": "A0CREDITS",
+                "token": "deprecated-verification-token",
+                "trigger_id": f"1.2.sub{next(_keys)}",
+                "view": {**view, "state": {"values": values}},
+                "response_urls": [],
+                "is_enterprise_install": False,
+            }
+        )
+
+    def home_opened(self, user: str = ALICE, tab: str = "home") -> Reply:
+        """The person opened the app's Home (or Messages) tab: an Events API `app_home_opened`, JSON as Slack
+        posts events (docs.slack.dev/reference/events/app_home_opened)."""
+        body = json.dumps(
+            {
+                "token": "deprecated-verification-token",
+                "team_id": TEAM_ID,
+                "api_app_id": "A0CREDITS",
+                "event": {
+                    "type": "app_home_opened",
+                    "user": user,
+                    "channel": "D" + user.lstrip("UW"),
+                    "tab": tab,
+                    "event_ts": "1700000002.000300",
+                },
+                "type": "event_callback",
+                "event_id": f"Ev{next(_keys):08d}",
+                "event_time": 1700000002,
+            }
+        )
+        headers = {**signed_headers(body), "Content-Type": "application/json"}
+        return self.post(body, headers)
+
+    def press(self, button: dict[str, Any], user: str = ALICE) -> Reply:
+        """Press a button on the Home tab: `block_actions` from a view, without channel or response_url."""
+        return self.interaction(
+            {
+                "type": "block_actions",
+                "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+                "api_app_id": "A0CREDITS",
+                "token": "deprecated-verification-token",
+                "container": {"type": "view", "view_id": "V0HOME"},
+                "trigger_id": f"1.2.home{next(_keys)}",
+                "team": {"id": TEAM_ID, "domain": "fake"},
+                "view": {"id": "V0HOME", "type": "home"},
+                "actions": [
+                    {
+                        "action_id": button["action_id"],
+                        "block_id": "h1",
+                        "value": button.get("value", ""),
+                        "type": "button",
+                        "action_ts": "1700000003.000400",
+                    }
+                ],
+            }
+        )
+
     def post(self, body: str, headers: dict[str, str], key: str = "") -> Reply:
         started = time.monotonic()
         response = requests.post(self.url + "/slack/events", data=body.encode(), headers=headers, timeout=10)

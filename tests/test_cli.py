@@ -29,6 +29,7 @@ from tests.fakes.whmcs import (
     entry,
     error,
     flattened,
+    invoices,
 )
 
 ENTRIES = [
@@ -152,11 +153,13 @@ def test_lookup_by_email_search_and_filters(whmcs: FakeWhmcs) -> None:
     whmcs.clients[42] = client(42, credit="60.12")
     whmcs.clients[43] = client(43, first="Janet", email="janet@example.com")
     whmcs.set_credits(42, ENTRIES)
+    whmcs.invoice_stats[42] = invoices(2, "$80.00 USD")
     by_email = run_cli("lookup", "jane@example.com", "--since", "2024-03-02", whmcs=whmcs)
     assert by_email.returncode == 0, by_email.stderr
     lines = by_email.stdout.splitlines()
     assert lines[0] == "Credit log of Jane Doe (Acme Ltd) · #42 · jane@example.com · Active"
     assert lines[1] == "Balance in WHMCS: $60.12 USD"
+    assert lines[2] == "Unpaid: 2 invoices, $80.00 USD · none overdue"
     assert lines[-2] == "2 entries (since 2024-03-02); total -39.98 (credits in 0.07, credits out -40.05)"
     assert lines[-1] == "All-time: 3 entries; total 60.12"
     several = run_cli("lookup", "jan", whmcs=whmcs)
@@ -243,3 +246,11 @@ def test_blocks_prints_the_slack_message_and_a_preview_link() -> None:
     message = json.loads(message_text)
     assert message["text"].startswith("Credits of Jane Doe (Acme Ltd) (#1): 2 entries")
     assert preview.startswith("https://app.slack.com/block-kit-builder/#%7B%22blocks%22")
+    preview_link, _, fallback_text = preview.partition("\n\nFallback, sent when Slack refuses the table")
+    assert "\n" not in preview_link.strip()
+    (table,) = message["attachments"][0]["blocks"]
+    assert table["type"] == "table" and len(table["rows"]) == 3
+    fallback = json.loads(fallback_text.partition("\n")[2])
+    assert "attachments" not in fallback
+    assert any(block["type"] == "divider" for block in fallback["blocks"])
+    assert "Unpaid: 3 invoices, $120.00 USD · Overdue: 1, $40.00 USD" in message["blocks"][0]["text"]["text"]

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from bot.core.commands import COMMAND
+from bot.core.picker import PICKER_CALLBACK
 from bot.serve.gate import EVENTS_PATH
 from tests.processes import ROOT
 
@@ -49,6 +50,21 @@ def test_manifest_describes_what_is_served() -> None:
     }
 
 
+def test_manifest_declares_the_picker_the_home_tab_and_its_event() -> None:
+    manifest = load("manifest.yaml")
+    (shortcut,) = manifest["features"]["shortcuts"]
+    assert shortcut["type"] == "global" and shortcut["callback_id"] == PICKER_CALLBACK
+    assert manifest["features"]["app_home"] == {
+        "home_tab_enabled": True,
+        "messages_tab_enabled": True,
+        "messages_tab_read_only_enabled": True,
+    }
+    events = manifest["settings"]["event_subscriptions"]
+    assert events["bot_events"] == ["app_home_opened"]
+    assert events["request_url"].endswith(EVENTS_PATH)
+    assert manifest["settings"]["interactivity"]["message_menu_options_url"].endswith(EVENTS_PATH)
+
+
 def test_socket_manifest_has_no_request_urls_and_otherwise_matches() -> None:
     http, socket = load("manifest.yaml"), load("manifest.socket.yaml")
     assert socket["settings"]["socket_mode_enabled"] is True
@@ -58,5 +74,7 @@ def test_socket_manifest_has_no_request_urls_and_otherwise_matches() -> None:
     http_command.pop("url")
     assert socket["features"]["slash_commands"] == [http_command]
     http["settings"]["interactivity"].pop("request_url")
+    http["settings"]["interactivity"].pop("message_menu_options_url")
+    http["settings"]["event_subscriptions"].pop("request_url")
     http["settings"]["socket_mode_enabled"] = True
     assert socket == http

@@ -15,14 +15,18 @@ from bot import settings as config
 from bot.app.create import create_app
 from bot.app.lookup_pool import LookupPool
 from bot.app.lookups import Lookups
+from bot.app.picker_search import ClientSearch
 from bot.app.services import Services
 from bot.app.view_cache import ViewCache
+from bot.app.whmcs_status import WhmcsStatus
 from bot.core.access import AccessPolicy
 from bot.core.blocks import AdminLinks
+from bot.core.errors import WhmcsError
 from bot.settings import ConfigurationError, SlackSettings, WhmcsSettings
 from bot.slack.membership import GroupMembership
 from bot.slack.responses import ResponseUrlPoster
 from bot.slack.web_api import audit_poster, slack_client
+from bot.state.recent_lookups import RecentLookups
 from bot.state.selection import shared_state
 from bot.telemetry.audit import Auditor, configure_audit_log
 from bot.telemetry.logs import configure
@@ -58,16 +62,25 @@ def build_services(
     shared = shared_state(slack)
     transport: Transport = demo_transport
     http: HttpTransport | None = None
+    status = WhmcsStatus()
     if whmcs is not None:
         http = HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
         longest_call = 2.5 * whmcs.whmcs_timeout + 1
-        transport = CredentialsBreaker(http, shared.logins, clock=clock, probe_seconds=longest_call)
+        breaker = CredentialsBreaker(http, shared.logins, clock=clock, probe_seconds=longest_call)
+        transport, status = breaker, WhmcsStatus(breaker.resumes_at)
     side_calls = ThreadPoolExecutor(slack.lookup_threads, thread_name_prefix="whmcs-side")
-    whmcs_client = WhmcsClient(transport, observe=metrics.whmcs_call)
+
+    def observe(action: str, seconds: float, error: WhmcsError | None) -> None:
+        metrics.whmcs_call(action, seconds, error)
+        status.observe(action, seconds, error)
+
+    whmcs_client = WhmcsClient(transport, observe=observe)
     answer = ResponseUrlPoster(slack.bot_concurrency)
+    picker = ClientSearch(whmcs_client, shared.store, slack.lookup_threads)
 
     def close() -> None:
         side_calls.shutdown(wait=True)
+        picker.close()
         answer.close()
         if http is not None:
             http.close()
@@ -83,12 +96,16 @@ def build_services(
         links=AdminLinks(whmcs_settings.admin_base),
         whmcs_timeout=whmcs_settings.whmcs_timeout,
         allow_share=slack.credits_allow_share,
+        entry_table=slack.credits_entry_table,
         answer=answer,
         audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
         limiter=shared.limiter,
         recent=shared.store,
         views=ViewCache(clock),
         slack=client,
+        picker=picker,
+        history=RecentLookups(shared.store, clock),
+        whmcs_status=status,
         metrics=metrics,
         close=close,
     )

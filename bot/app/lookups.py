@@ -93,7 +93,7 @@ class Lookups:
         if isinstance(query, ById):
             return query.client_id
         if isinstance(query, ByEmail):
-            return self.whmcs.get_client_by_email(query.email)
+            return self.whmcs.get_client_by_email(query.email, stats=True)
         assert isinstance(query, BySearch)
         matches, total = self.whmcs.search_clients(query.text, SEARCH_LIMIT)
         if len(matches) == 1 and total == 1:
@@ -110,7 +110,7 @@ class Lookups:
         details_call: Future[ClientDetails] | None = None
         if isinstance(client, int):
             client_id = client
-            details_call = self._side_calls.submit(self.whmcs.get_client, client_id)
+            details_call = self._side_calls.submit(self.whmcs.get_client, client_id, stats=True)
         else:
             client_id, details = client.id, client
         log = self.whmcs.get_credits(client_id)

@@ -10,13 +10,16 @@ from slack_sdk import WebClient
 
 from bot.app.lookup_pool import Acknowledged
 from bot.app.lookups import Lookups
+from bot.app.picker_search import ClientSearch
 from bot.app.view_cache import ViewCache
+from bot.app.whmcs_status import WhmcsStatus
 from bot.core.access import AccessPolicy
 from bot.core.blocks import AdminLinks
 from bot.core.ports import Store
 from bot.slack.membership import GroupMembership
 from bot.state.limits import RateLimiter
 from bot.state.memory import MemoryStore
+from bot.state.recent_lookups import RecentLookups
 from bot.telemetry.audit import Auditor
 from bot.telemetry.metrics import Metrics
 
@@ -33,7 +36,11 @@ class Services:
     audit: Auditor
     limiter: RateLimiter
     slack: WebClient
+    picker: ClientSearch
+    history: RecentLookups
+    whmcs_status: WhmcsStatus
     allow_share: bool = True
+    entry_table: bool = False
     acknowledged: Acknowledged = field(default_factory=Acknowledged)
     recent: Store = field(default_factory=MemoryStore)
     views: ViewCache = field(default_factory=ViewCache)

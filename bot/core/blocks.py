@@ -42,6 +42,10 @@ class AdminLinks:
     def client(self, client_id: int) -> str:
         return f"{self.admin_base}/clientssummary.php?userid={client_id}"
 
+    def client_invoices(self, client_id: int) -> str:
+        """The Invoices tab of the client's profile in WHMCS admin."""
+        return f"{self.admin_base}/clientsinvoices.php?userid={client_id}"
+
 
 def link(url: str, label: str) -> str:
     return f"<{escape(url)}|{escape(label)}>"
@@ -75,7 +79,18 @@ def client_line(view: CreditView, links: AdminLinks) -> str:
         return f"*Client* {id_link}"
     parts = [f"*{clip_escaped(details.name, 200)}*", id_link]
     parts += [clip_escaped(value, 200) for value in (details.email, details.status) if value]
-    return " · ".join(parts)
+    line = " · ".join(parts)
+    invoices = invoice_line(view, links)
+    return f"{line}\n{invoices}" if invoices else line
+
+
+def invoice_line(view: CreditView, links: AdminLinks) -> str | None:
+    """The client's unpaid and overdue invoices, linked to their invoice list in WHMCS admin; None when
+    WHMCS sent no statistics (the API role lacks them, or an older WHMCS), rather than a made-up "0"."""
+    stats = None if view.details is None else view.details.invoices
+    if stats is None:
+        return None
+    return link(links.client_invoices(view.client_id), stats.summary())
 
 
 def _entry_block(entry: CreditEntry, view: CreditView, links: AdminLinks) -> Block:

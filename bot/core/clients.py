@@ -1,6 +1,7 @@
 """Pure models of who a client is and how their money is written, parsed from WHMCS replies.
 
-GetClientsDetails repeats the client's fields at the top level and under `client`; GetClients lists
+GetClientsDetails repeats the client's fields at the top level and under `client` (with `stats=1`, the
+client's statistics under `stats`, amounts already written in the client's currency); GetClients lists
 matches under `clients.client` (the key is missing or "" when nothing matches); GetCurrencies lists
 `currencies.currency`. Ids may be integers or strings; text is stored HTML-escaped.
 """
@@ -12,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from bot.core.errors import WhmcsUnexpectedReply
-from bot.core.whmcs_replies import as_decimal, as_int, as_objects, as_text, optional
+from bot.core.whmcs_replies import as_decimal, as_int, as_objects, as_text, optional, readable
 
 _SEPARATORS = {1: ("", "."), 2: (",", "."), 3: (".", ","), 4: (",", "")}
 
@@ -66,13 +67,59 @@ class ClientMatch:
         return self.person or self.email
 
 
+MAX_STATS_TEXT = 40
+"""A balance WHMCS wrote (`$2,645.80 USD`) is kept only up to this length: it is shown, never computed on."""
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceStats:
+    """The client's unpaid ("due") and overdue invoices, as GetClientsDetails `stats` counts them.
+
+    WHMCS writes the balances itself, in the client's currency (`$2645.80 USD`): they are text to show,
+    not amounts, so they are not parsed into Decimal and never added up here.
+    """
+
+    due: int
+    due_balance: str
+    overdue: int
+    overdue_balance: str
+
+    def summary(self) -> str:
+        """`Unpaid: 3 invoices, $120.00 USD · Overdue: 1, $40.00 USD`; `Unpaid: none` when nothing is due."""
+        if self.due == 0:
+            return "Unpaid invoices: none"
+        plural = "invoice" if self.due == 1 else "invoices"
+        line = f"Unpaid: {self.due:,} {plural}, {self.due_balance}"
+        if self.overdue:
+            return f"{line} · Overdue: {self.overdue:,}, {self.overdue_balance}"
+        return f"{line} · none overdue"
+
+
+def invoice_stats(stats: object) -> InvoiceStats | None:
+    """The invoice counts of GetClientsDetails `stats`; None when they are absent or cannot be read, so
+    that an answer says nothing about invoices rather than something wrong ("0")."""
+    if not isinstance(stats, dict):
+        return None
+    due = readable(as_int, stats.get("numdueinvoices"))
+    overdue = readable(as_int, stats.get("numoverdueinvoices"))
+    texts = [stats.get("dueinvoicesbalance"), stats.get("overdueinvoicesbalance")]
+    if due is None or overdue is None or due < 0 or overdue < 0:
+        return None
+    if not all(isinstance(text, str) and 0 < len(text.strip()) <= MAX_STATS_TEXT for text in texts):
+        return None
+    due_balance, overdue_balance = (as_text(text).strip() for text in texts)
+    return InvoiceStats(due, due_balance, overdue, overdue_balance)
+
+
 @dataclass(frozen=True, slots=True)
 class ClientDetails(ClientMatch):
-    """A client as GetClientsDetails describes them: a match plus their balance and currency."""
+    """A client as GetClientsDetails describes them: a match plus their balance and currency, and their
+    invoice statistics when they were asked for and came back."""
 
     credit: Decimal | None
     currency_id: int | None
     currency_code: str
+    invoices: InvoiceStats | None = None
 
     @property
     def name(self) -> str:
@@ -102,6 +149,7 @@ def client_details(body: dict[str, Any], fallback_id: int | None = None) -> Clie
         credit=optional(fields.get("credit", body.get("credit")), as_decimal, "credit balance"),
         currency_id=optional(currency, as_int, "currency"),
         currency_code=as_text(fields.get("currency_code", body.get("currency_code"))),
+        invoices=invoice_stats(body.get("stats")),
     )
 
 

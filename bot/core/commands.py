@@ -30,6 +30,7 @@ HELP = (
     f"`{COMMAND} 42 since 2024-01-01 until 2024-06-30`.\n"
     "The answer shows the client, their balance in WHMCS, the total of the log, and the entries newest "
     "first, with buttons to page, export CSV to a private message, or share a summary.\n"
+    f"`{COMMAND}` alone, or the shortcut *Look up credits*, opens a picker that searches as you type.\n"
     "Only you see the answer."
 )
 MAX_TEXT = 500
@@ -153,6 +154,11 @@ def slack_text(text: str) -> str:
     """
     text = _SLACK_EMAIL.sub(lambda found: found.group(1), text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def opens_picker(text: str | None) -> bool:
+    """`/credits` alone opens the client picker (`/credits help` still explains the command)."""
+    return not slack_text(text or "").strip()
 
 
 def parse_command(text: str) -> Command:

@@ -24,3 +24,7 @@ class Outcome(StrEnum):
     INTERRUPTED = "interrupted"
     ANSWER_LOST = "answer_lost"
     ALREADY_DONE = "already_done"
+    PICKER = "picker"
+    """The client picker was opened (the shortcut, `/credits` alone, the Home tab)."""
+    HOME = "home"
+    """The Home tab was published."""

@@ -39,6 +39,18 @@ MAX_BUTTON_VALUE = 2000
 MAX_ACTION_ELEMENTS = 25
 
 
+MAX_TABLE_ROWS = 100
+
+
+MAX_TABLE_CELLS = 20
+
+
+MAX_TABLE_CELL_TEXT = 500
+"""The bot's own bound on a cell (Slack counts a table's text towards the message's)."""
+
+TABLE_CELL_TYPES = ("raw_text", "rich_text")
+
+
 def message_problems(message: Message) -> list[str]:
     """Every Slack limit this message breaks; empty when Slack will accept it. It covers the blocks this bot
     builds (sections, context lines, buttons), not every kind of block Slack has."""
@@ -68,9 +80,35 @@ def message_problems(message: Message) -> list[str]:
     ]
     if len(action_ids) != len(set(action_ids)):
         problems.append("duplicate action_id")
-    total = _text_length(blocks)
+    problems += _table_problems(message.get("attachments", []))
+    total = _text_length(blocks) + _text_length(message.get("attachments", []))
     if total > MAX_TOTAL_TEXT:
         problems.append(f"{total} characters of block text (at most about {MAX_TOTAL_TEXT})")
+    return problems
+
+
+def _table_problems(attachments: list[Any]) -> list[str]:
+    """Slack's table block: one a message, at most 100 rows of at most 20 cells, raw_text or rich_text."""
+    tables = [
+        block
+        for attachment in attachments
+        for block in attachment.get("blocks", [])
+        if block.get("type") == "table"
+    ]
+    problems = [f"{len(tables)} tables (at most 1 a message)"] if len(tables) > 1 else []
+    for table in tables:
+        rows = table.get("rows", [])
+        if not rows or len(rows) > MAX_TABLE_ROWS:
+            problems.append(f"table: {len(rows)} rows (1 to {MAX_TABLE_ROWS})")
+        for number, row in enumerate(rows):
+            if not row or len(row) > MAX_TABLE_CELLS:
+                problems.append(f"table row {number}: {len(row)} cells (1 to {MAX_TABLE_CELLS})")
+            if any(cell.get("type") not in TABLE_CELL_TYPES for cell in row):
+                problems.append(f"table row {number}: a cell that is not raw_text or rich_text")
+            if any(cell.get("type") == "raw_text" and not cell.get("text") for cell in row):
+                problems.append(f"table row {number}: an empty raw_text cell")
+        if len(table.get("column_settings", [])) > MAX_TABLE_CELLS:
+            problems.append("table: more column settings than cells")
     return problems
 
 

@@ -6,6 +6,7 @@ so that scripts can read them; only the heading writes money in the client's cur
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from bot.core.blocks import NO_DATE, UNREADABLE_AMOUNT, incomplete
@@ -30,6 +31,8 @@ def client_heading(view: CreditView) -> list[str]:
                 f"Warning: the log sums to {view.currency.money(view.log.total)}; "
                 f"WHMCS's balance is {view.currency.money(details.credit)}"
             )
+    if details.invoices is not None:
+        lines.append(details.invoices.summary())
     return lines
 
 
@@ -105,6 +108,7 @@ def log_as_json(view: CreditView) -> dict[str, Any]:
             "status": details.status,
             "balance": None if details.credit is None else PLAIN.money(details.credit),
             "currency": view.currency.code or details.currency_code or None,
+            "invoices": None if details.invoices is None else asdict(details.invoices),
         },
         "filters": view.filters.describe() or None,
         "count": shown.count,

@@ -7,6 +7,7 @@ and a traceback, for anyone who can reach the URL.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
@@ -32,8 +33,10 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 FORM = "application/x-www-form-urlencoded"
-"""How Slack sends slash commands and interactivity, all this app receives; subscribing to Events API events,
-which come as JSON, would mean accepting application/json here too."""
+"""How Slack sends slash commands and interactivity."""
+JSON = "application/json"
+"""How Slack sends Events API requests (`app_home_opened`), the only JSON this app accepts."""
+EVENT_TYPES = ("event_callback", "url_verification")
 
 
 BOLT_INTERNAL_HEADERS = "x-slack-bolt-"
@@ -104,14 +107,25 @@ def has_slacks_shape(body: dict[str, Any]) -> bool:
     return True
 
 
+def is_event(body: str) -> bool:
+    """An Events API request as Slack sends it: a JSON object of an event type, its event an object."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return False
+    if not isinstance(parsed, dict) or parsed.get("type") not in EVENT_TYPES:
+        return False
+    return parsed.get("type") != "event_callback" or isinstance(parsed.get("event"), dict)
+
+
 def bolt_request(body: str, environ: dict[str, Any]) -> BoltRequest | None:
     """Bolt's view of the request, or None when Bolt cannot read the body.
 
     Slack sends slash commands and interactivity as forms, but Bolt reads any body starting with `{` as
-    JSON: such a body is refused here, as is one whose `payload` Bolt fails to parse or whose parts do not
-    have the types Slack sends.
+    JSON: such a body is refused here unless it came as JSON (an event, see `is_event`), as is one whose
+    `payload` Bolt fails to parse or whose parts do not have the types Slack sends.
     """
-    if body.startswith("{"):
+    if body.startswith("{") != (media_type(environ) == JSON):
         return None
     try:
         query = environ.get("QUERY_STRING", "")

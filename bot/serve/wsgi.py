@@ -21,12 +21,14 @@ from bot.core.numbers import whole_number
 from bot.serve.gate import (
     EVENTS_PATH,
     FORM,
+    JSON,
     MAX_BODY_BYTES,
     StartResponse,
     WsgiApp,
     _plain,
     bolt_request,
     content_length,
+    is_event,
     media_type,
 )
 from bot.telemetry.logs import event
@@ -75,7 +77,7 @@ class WebApp:
             return _plain(start_response, HTTPStatus.BAD_REQUEST, "bad Content-Length\n")
         if length > MAX_BODY_BYTES:
             return _plain(start_response, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large\n")
-        if media_type(environ) != FORM:
+        if media_type(environ) not in (FORM, JSON):
             return _plain(start_response, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"{FORM} only\n")
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
         sent_at = None if timestamp is None else whole_number(timestamp)
@@ -85,6 +87,8 @@ class WebApp:
             body = environ["wsgi.input"].read(length).decode("utf-8") if length else ""
         except UnicodeDecodeError:
             return _plain(start_response, HTTPStatus.BAD_REQUEST, "body is not UTF-8\n")
+        if media_type(environ) == JSON and not is_event(body):
+            return _plain(start_response, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"{FORM}, or JSON events only\n")
         request = bolt_request(body, environ)
         if request is None:
             return _plain(start_response, HTTPStatus.BAD_REQUEST, "unreadable body\n")

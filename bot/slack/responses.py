@@ -31,7 +31,25 @@ RESPONSE_BACKOFF = (1, 2)
 
 
 class ResponseUrlError(Exception):
-    """Slack did not take the answer (an expired or used-up response_url, or Slack down)."""
+    """Slack did not take the answer (an expired or used-up response_url, Slack down, or a message it
+    refuses: `code` is then Slack's error, such as `invalid_blocks`)."""
+
+    def __init__(self, problem: str, code: str | None = None) -> None:
+        super().__init__(problem)
+        self.code = code
+
+
+def refusal_code(response: requests.Response) -> str | None:
+    """Slack's error code in an answer that refused a post (`{"ok": false, "error": "invalid_blocks"}`, or
+    the bare word), else None."""
+    text = response.text.strip()[:200]
+    try:
+        body = response.json()
+    except ValueError:
+        return text if text.replace("_", "").isalnum() and text != "ok" else None
+    if isinstance(body, dict) and body.get("ok") is False and isinstance(body.get("error"), str):
+        return str(body["error"])
+    return None
 
 
 def keep_alive_session(pool_size: int) -> requests.Session:
@@ -71,8 +89,11 @@ class ResponseUrlPoster:
             problem, wait = self._post(response_url, payload, RESPONSE_BACKOFF[min(attempt, 2) - 1])
             if problem is None:
                 return
+            code = problem.partition(": ")[2] or None
             if wait is None or attempt == RESPONSE_ATTEMPTS:
-                raise ResponseUrlError(problem if attempt == 1 else f"{problem} after {attempt} attempts")
+                raise ResponseUrlError(
+                    problem if attempt == 1 else f"{problem} after {attempt} attempts", code
+                )
             self._sleep(wait)
 
     def _post(
@@ -87,9 +108,10 @@ class ResponseUrlPoster:
             return type(error).__name__, backoff
         except requests.RequestException as error:  # a read timeout: it may have arrived, never post twice
             return type(error).__name__, None
+        code = refusal_code(response)
         if response.status_code == 200:
-            return None, None
-        problem = f"HTTP {response.status_code}"
+            return (None, None) if code is None else (f"HTTP 200: {code}", None)
+        problem = f"HTTP {response.status_code}" + (f": {code}" if code else "")
         if response.status_code == 429:
             asked = whole_number(response.headers.get("Retry-After", "").strip())
             wait = backoff if asked is None else asked

@@ -147,6 +147,24 @@ def _matches(text: str) -> list[int]:
     return found
 
 
+def _demo_invoices(due: int, due_balance: str, overdue: int, overdue_balance: str) -> dict[str, str]:
+    return {
+        "numdueinvoices": str(due),
+        "dueinvoicesbalance": due_balance,
+        "numoverdueinvoices": str(overdue),
+        "overdueinvoicesbalance": overdue_balance,
+    }
+
+
+DEMO_INVOICES = {
+    1: _demo_invoices(3, "$120.00 USD", 1, "$40.00 USD"),
+    2: _demo_invoices(1, "€15,00 EUR", 0, "€0,00 EUR"),
+    3: _demo_invoices(0, "£0.00 GBP", 0, "£0.00 GBP"),
+    4: _demo_invoices(0, "$0.00 USD", 0, "$0.00 USD"),
+}
+"""GetClientsDetails `stats` (its invoice fields), written as WHMCS writes them: in the client's currency."""
+
+
 def demo_transport(action: str, fields: dict[str, str]) -> object:
     """Answers like a live WHMCS 8 for the demo clients (GetCredits, GetClientsDetails, GetClients,
     GetCurrencies). Client 2's balance differs from its log on purpose, to show the warning.
@@ -189,7 +207,10 @@ def demo_transport(action: str, fields: dict[str, str]) -> object:
         if client_id not in DEMO_CLIENTS:
             return _error("Client Not Found")
         client = {"id": client_id, "userid": client_id, **DEMO_CLIENTS[client_id]}
-        return {"result": "success", "userid": client_id, **client, "client": client}
+        reply: dict[str, object] = {"result": "success", "userid": client_id, **client, "client": client}
+        if fields.get("stats"):
+            reply["stats"] = DEMO_INVOICES[client_id]
+        return reply
     if action == "GetCredits":
         client_id = int(fields["clientid"])
         if client_id not in DEMO_CREDITS:

@@ -8,7 +8,7 @@ import pytest
 from bot.core.slack_limits import message_problems
 from tests.fakes import corpus
 from tests.fakes.corpus import CLIENT, NOT_WHMCS, TYPED, WRAPPED, Shape
-from tests.fakes.whmcs import FakeWhmcs, Reply, client, entry
+from tests.fakes.whmcs import FakeWhmcs, Reply, client, entry, invoices
 from tests.slack_harness import BotUnderTest, all_text
 
 
@@ -109,11 +109,37 @@ def test_slack_markup_for_an_email_is_the_email(bot: BotUnderTest, whmcs: FakeWh
 
 
 def test_no_flag_is_sent_as_false(bot: BotUnderTest, whmcs: FakeWhmcs) -> None:
-    """WHMCS reads "false" as true: before issue 12 every lookup made it compute the client's statistics."""
+    """WHMCS reads "false" as true: before issue 12 every lookup made it compute the client's statistics
+    unasked. Since issue 14 the answer shows the unpaid invoices, so `stats` is asked for, as "1", once per
+    lookup, in the details call the answer makes anyway."""
     whmcs.set_credits(CLIENT, list(corpus.TWO_ENTRIES))
     credits_of(bot)
     credits_of(bot, "jane@example.com")
     details = whmcs.actions("GetClientsDetails")
-    assert len(details) == 2 and all("stats" not in call for call in details)
-    assert whmcs.stats_computed == 0
+    assert len(details) == 2 and all(call["stats"] == "1" for call in details)
+    assert whmcs.stats_computed == 2
     assert not [call for call in whmcs.calls for value in call.values() if value.lower() in ("false", "0")]
+
+
+def test_the_unpaid_invoices_come_with_the_details_and_link_to_the_invoice_list(
+    bot: BotUnderTest, whmcs: FakeWhmcs
+) -> None:
+    whmcs.set_credits(CLIENT, list(corpus.TWO_ENTRIES))
+    whmcs.invoice_stats[CLIENT] = invoices(3, "$120.00 USD", 1, "$40.00 USD")
+    text = credits_of(bot)
+    assert (
+        f"clientsinvoices.php?userid={CLIENT}|Unpaid: 3 invoices, $120.00 USD · Overdue: 1, $40.00 USD>"
+        in text
+    )
+    assert [call["action"] for call in whmcs.calls].count("GetClientsDetails") == 1, "no extra call"
+
+
+def test_a_whmcs_that_sends_no_statistics_gets_no_word_about_invoices(
+    bot: BotUnderTest, whmcs: FakeWhmcs
+) -> None:
+    whmcs.set_credits(CLIENT, list(corpus.TWO_ENTRIES))
+    details = {"result": "success", **whmcs.clients[CLIENT], "client": whmcs.clients[CLIENT]}
+    whmcs.queue(Reply(details), action="GetClientsDetails")
+    text = credits_of(bot)
+    assert "Jane Doe" in text
+    assert "clientsinvoices.php" not in text and "Unpaid" not in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -22,7 +23,7 @@ from bot.core.blocks import (
     notice,
     summary_message,
 )
-from bot.core.clients import ClientMatch, Currency
+from bot.core.clients import ClientMatch, Currency, InvoiceStats
 from bot.core.commands import SEARCH_LIMIT
 from bot.core.credits import NO_FILTERS, CreditEntry, CreditLog, Filters
 from bot.core.slack_limits import MAX_BUTTON_TEXT, message_problems
@@ -219,3 +220,19 @@ def test_a_notice_is_plain_text() -> None:
 
 def test_no_filters_is_the_default_view() -> None:
     assert CreditView(log_of(1)).filters is NO_FILTERS
+
+
+def test_the_unpaid_invoices_are_in_the_header_linked_to_the_clients_invoice_list() -> None:
+    details = replace(JANE, invoices=InvoiceStats(3, "$120.00 USD", 1, "$40.00 USD"))
+    message = credit_log_message(CreditView(log_of(2), details=details, currency=USD), LINKS)
+    header = message["blocks"][0]["text"]["text"]
+    assert header.endswith(
+        "\n<https://billing.example.com/admin/clientsinvoices.php?userid=42|"
+        "Unpaid: 3 invoices, $120.00 USD · Overdue: 1, $40.00 USD>"
+    )
+    assert message_problems(message) == []
+
+
+def test_no_statistics_no_word_about_invoices() -> None:
+    message = credit_log_message(CreditView(log_of(2), details=JANE, currency=USD), LINKS)
+    assert "nvoices" not in message["blocks"][0]["text"]["text"]

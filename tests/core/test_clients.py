@@ -8,9 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.clients import PLAIN, Currency, client_details, client_matches, currencies, currency_for
+from bot.core.clients import (
+    PLAIN,
+    Currency,
+    InvoiceStats,
+    client_details,
+    client_matches,
+    currencies,
+    currency_for,
+    invoice_stats,
+)
 from bot.core.errors import WhmcsUnexpectedReply
-from tests.fakes.whmcs import client
+from tests.fakes.whmcs import NO_INVOICES, client, flattened, invoices
 
 
 @pytest.mark.parametrize(
@@ -122,3 +131,51 @@ def test_currencies_and_fallbacks() -> None:
     assert currency_for(None, known) is PLAIN
     with pytest.raises(WhmcsUnexpectedReply):
         currencies({"currencies": {"currency": ["USD"]}})
+
+
+def test_invoice_statistics_as_the_documentation_shows_them() -> None:
+    reply = {
+        "result": "success",
+        **client(42),
+        "stats": {**NO_INVOICES, **invoices(19, "$2645.80 USD", 19, "$2645.80 USD")},
+    }
+    details = client_details(reply)
+    assert details.invoices == InvoiceStats(19, "$2645.80 USD", 19, "$2645.80 USD")
+    assert details.invoices.summary() == "Unpaid: 19 invoices, $2645.80 USD · Overdue: 19, $2645.80 USD"
+    from bot.core.whmcs_replies import unflatten
+
+    assert client_details(unflatten(flattened(reply))).invoices == details.invoices
+
+
+def test_invoice_summaries() -> None:
+    assert (
+        InvoiceStats(1, "€15,00 EUR", 0, "€0,00 EUR").summary()
+        == "Unpaid: 1 invoice, €15,00 EUR · none overdue"
+    )
+    assert InvoiceStats(0, "$0.00 USD", 0, "$0.00 USD").summary() == "Unpaid invoices: none"
+
+
+@pytest.mark.parametrize(
+    "stats",
+    [
+        None,
+        "",
+        [],
+        {"creditbalance": "$0.00 USD"},
+        {**NO_INVOICES, "numdueinvoices": "many"},
+        {**NO_INVOICES, "numoverdueinvoices": "-1"},
+        {**NO_INVOICES, "dueinvoicesbalance": ""},
+        {**NO_INVOICES, "overdueinvoicesbalance": 12},
+        {**NO_INVOICES, "dueinvoicesbalance": "$" + "9" * 60},
+    ],
+)
+def test_absent_or_unreadable_statistics_say_nothing(stats: object) -> None:
+    assert invoice_stats(stats) is None
+    reply = {"result": "success", **client(42)}
+    if stats is not None:
+        reply["stats"] = stats
+    assert client_details(reply).invoices is None
+
+
+def test_a_balance_written_with_an_entity_is_unescaped_once() -> None:
+    assert invoice_stats(invoices(2, "&euro;10,00 EUR")) == InvoiceStats(2, "€10,00 EUR", 0, "$0.00 USD")

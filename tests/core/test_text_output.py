@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from bot.core.clients import Currency
+from bot.core.clients import Currency, InvoiceStats
 from bot.core.credits import CreditEntry, CreditLog, Filters
 from bot.core.text_output import client_heading, log_as_json, log_as_table
 from bot.core.views import CreditView
@@ -76,6 +77,7 @@ def test_json_keeps_amounts_as_strings_and_names_the_currency() -> None:
             "status": "Active",
             "balance": "5.00",
             "currency": "EUR",
+            "invoices": None,
         },
         "filters": "last 1",
         "count": 1,
@@ -103,3 +105,20 @@ def test_json_keeps_amounts_as_strings_and_names_the_currency() -> None:
 def test_json_without_details_or_filters() -> None:
     data = log_as_json(CreditView(CreditLog.of(3, [])))
     assert data["client"] is None and data["filters"] is None and data["entries"] == []
+
+
+def test_the_heading_and_json_carry_the_unpaid_invoices_as_whmcs_wrote_them() -> None:
+    details = replace(jane_doe("5", 2, "EUR"), invoices=InvoiceStats(3, "€120,00 EUR", 1, "€40,00 EUR"))
+    view = CreditView(LOG, details=details, currency=EURO)
+    assert client_heading(view)[-1] == "Unpaid: 3 invoices, €120,00 EUR · Overdue: 1, €40,00 EUR"
+    assert log_as_json(view)["client"]["invoices"] == {
+        "due": 3,
+        "due_balance": "€120,00 EUR",
+        "overdue": 1,
+        "overdue_balance": "€40,00 EUR",
+    }
+
+
+def test_without_statistics_the_heading_says_nothing_about_invoices() -> None:
+    heading = client_heading(CreditView(LOG, details=jane_doe("5", 2, "EUR")))
+    assert not any("nvoice" in line for line in heading)

@@ -46,6 +46,12 @@ class FakeSlack(LoopbackServer):
     answers before it takes a post (a 5xx, a 429 with Retry-After, HANG_UP), each once, in turn. Every Web
     API call is recorded in `calls` as (method, args), and the client port it came from in
     `api_connections`; every post to a response URL in `responses`.
+
+    `refuse_tables` answers a post with a table block in its attachments as Slack answers a message it will
+    not take: `invalid_attachments` (response URL: HTTP 400 with `{"ok": false, "error": ...}`;
+    chat.postMessage: `ok: false`). Whether Slack really refuses a table anywhere is not known from here
+    (issue 14 §4); the error names are those Slack documents for chat.postMessage. Refused posts are
+    recorded in `refused`.
     """
 
     groups: dict[str, list[str]] = field(default_factory=dict)
@@ -60,6 +66,9 @@ class FakeSlack(LoopbackServer):
     pending_external_channels: set[str] = field(default_factory=set)
     response_failures: dict[str, list[MethodAnswer]] = field(default_factory=dict)
     api_connections: set[int] = field(default_factory=set)
+    used_triggers: set[str] = field(default_factory=set)
+    refuse_tables: bool = False
+    refused: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
@@ -95,6 +104,11 @@ class FakeSlack(LoopbackServer):
     def record_response(self, key: str, body: dict[str, Any]) -> None:
         with self.changed:
             self.responses.setdefault(key, []).append(body)
+            self.changed.notify_all()
+
+    def record_refused(self, key: str, body: dict[str, Any]) -> None:
+        with self.changed:
+            self.refused.setdefault(key, []).append(body)
             self.changed.notify_all()
 
     def call(self, method: str, args: dict[str, Any], token: str) -> MethodAnswer:
@@ -141,10 +155,47 @@ class FakeSlack(LoopbackServer):
                 "files": [{"id": item["id"], "title": item.get("title")} for item in files],
             }
         if method == "chat.postMessage":
-            if args.get("channel") in self.not_in_channels:
+            if self.refuse_tables and has_table(args):
+                return 200, {"ok": False, "error": "invalid_attachments"}
+            channel = str(args.get("channel", ""))
+            if channel in self.not_in_channels:
                 return 200, {"ok": False, "error": "not_in_channel"}
-            return 200, {"ok": True, "channel": args.get("channel"), "ts": f"{time.time():.6f}"}
+            if channel.startswith(("U", "W")):  # to a person: Slack posts in their DM with the bot
+                channel = "D" + channel.lstrip("UW")
+            return 200, {"ok": True, "channel": channel, "ts": f"{time.time():.6f}"}
+        if method in ("views.open", "views.publish"):
+            return self.view_answer(method, args)
         return 200, {"ok": False, "error": "unknown_method"}
+
+    def view_answer(self, method: str, args: dict[str, Any]) -> MethodAnswer:
+        """views.open and views.publish as Slack answers them (docs.slack.dev/reference/methods/views.open
+        and views.publish: `{"ok": true, "view": {...}}` with the view's id, type and blocks echoed back);
+        views.open refuses a missing or used trigger (`invalid_trigger_id` is what Slack says for an expired
+        or unknown one), views.publish a missing user_id."""
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict):
+            return 200, {"ok": False, "error": "invalid_arguments"}
+        if method == "views.open":
+            trigger = str(args.get("trigger_id", ""))
+            with self.changed:
+                used = trigger in self.used_triggers
+                self.used_triggers.add(trigger)
+            if not trigger or used:
+                return 200, {"ok": False, "error": "invalid_trigger_id"}
+        elif not args.get("user_id"):
+            return 200, {"ok": False, "error": "invalid_arguments"}
+        view_id = f"V{len(self.calls):06d}"
+        return 200, {"ok": True, "view": {**view, "id": view_id, "team_id": TEAM_ID, "hash": "1.0"}}
+
+    def views(self, method: str) -> list[dict[str, Any]]:
+        """The views sent with views.open or views.publish, decoded."""
+        found: list[dict[str, Any]] = []
+        for args in self.method_calls(method):
+            view = args.get("view")
+            found.append(json.loads(view) if isinstance(view, str) else dict(view or {}))
+        return found
 
     def conversation(self, channel: str) -> dict[str, Any]:
         """conversations.info's channel, in the shape of Slack's conversation object
@@ -168,6 +219,18 @@ class FakeSlack(LoopbackServer):
             "shared_team_ids": [TEAM_ID, "T0OTHERORG"] if external else [TEAM_ID],
             "is_member": channel not in self.not_in_channels,
         }
+
+
+def has_table(args: dict[str, Any]) -> bool:
+    """Whether a post carries a table block in its attachments (a form field as JSON text, or JSON)."""
+    attachments = args.get("attachments")
+    if isinstance(attachments, str):
+        attachments = json.loads(attachments)
+    return any(
+        block.get("type") == "table"
+        for attachment in attachments or []
+        for block in attachment.get("blocks", [])
+    )
 
 
 class _Handler(QuietHandler):
@@ -196,6 +259,10 @@ class _Handler(QuietHandler):
                     return
                 headers = failure[2] if len(failure) == 3 else {}
                 self.send(failure[0], json.dumps(failure[1]).encode(), "text/plain", headers)
+                return
+            if owner.refuse_tables and has_table(args):
+                owner.record_refused(key, args)
+                self.send(400, b'{"ok":false,"error":"invalid_attachments"}', "application/json")
                 return
             owner.record_response(key, args)
             self.send(200, b"ok", "text/plain")

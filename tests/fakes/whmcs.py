@@ -140,6 +140,37 @@ def client(
     }
 
 
+NO_INVOICES: dict[str, Any] = {
+    "numdueinvoices": "0",
+    "dueinvoicesbalance": "$0.00 USD",
+    "income": "$0.00 USD",
+    "incredit": "",
+    "creditbalance": "$0.00 USD",
+    "numoverdueinvoices": "0",
+    "overdueinvoicesbalance": "$0.00 USD",
+    "numunpaidinvoices": "0",
+    "unpaidinvoicesamount": "$0.00 USD",
+    "productsnumactive": "0",
+    "numtickets": "0",
+}
+"""Part of GetClientsDetails `stats` (WHMCS/developer-docs, api-reference/getclientsdetails.md, "Example
+Response JSON"): counts as strings, balances already written in the client's currency, `$2645.80 USD`."""
+
+
+def invoices(
+    due: int, due_balance: str, overdue: int = 0, overdue_balance: str = "$0.00 USD"
+) -> dict[str, Any]:
+    """The invoice fields of `stats` for `FakeWhmcs.invoice_stats`, in the documentation's form."""
+    return {
+        "numdueinvoices": str(due),
+        "dueinvoicesbalance": due_balance,
+        "numunpaidinvoices": str(due),
+        "unpaidinvoicesamount": due_balance,
+        "numoverdueinvoices": str(overdue),
+        "overdueinvoicesbalance": overdue_balance,
+    }
+
+
 def entry(entry_id: int, day: str, description: str, amount: str | Decimal, relid: int = 0) -> dict[str, Any]:
     return {"id": entry_id, "date": day, "description": description, "amount": str(amount), "relid": relid}
 
@@ -155,7 +186,8 @@ class FakeWhmcs(LoopbackServer):
     `release()`, so a test can act while WHMCS has not answered, without guessing how long that takes; a hold
     ends by itself after HOLD_LIMIT_SECONDS, so a test that forgets to release fails instead of hanging.
     Flags are read as WHMCS reads them (`php_truthy`): GetClientsDetails computes its statistics, counted in
-    `stats_computed`, for any `stats` but "" and "0".
+    `stats_computed`, for any `stats` but "" and "0"; `invoice_stats[client]` overrides the zeros of
+    `NO_INVOICES` (see `invoices()`).
 
     It accepts `identifier` and `secret` (change `secret` to make the bot's credentials wrong). Each refused
     login is timed by `clock` into `refused_logins`; with `bans_after` set, that many refused logins within
@@ -180,6 +212,7 @@ class FakeWhmcs(LoopbackServer):
     clock: Callable[[], float] = time.monotonic
     refused_logins: list[float] = field(default_factory=list)
     banned_until: float | None = None
+    invoice_stats: dict[int, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     gate: threading.Event = field(default_factory=threading.Event)
     arrived: threading.Condition = field(default_factory=threading.Condition)
@@ -270,12 +303,17 @@ class FakeWhmcs(LoopbackServer):
         if php_truthy(fields.get("stats")):
             with self.lock:
                 self.stats_computed += 1
-            reply["stats"] = {"numdueinvoices": 0, "creditbalance": found[0]["credit"]}
+            reply["stats"] = {**NO_INVOICES, **self.invoice_stats.get(int(found[0]["id"]), {})}
         return Reply(reply)
 
     def get_clients(self, fields: dict[str, str]) -> Reply:
         """WHMCS's search: the start of email, first name, last name, company or "first last", compared
-        with the search escaped as WHMCS escapes all input, since the stored text is escaped too."""
+        with the search escaped as WHMCS escapes all input, since the stored text is escaped too.
+
+        The shape is WHMCS/developer-docs api-reference/getclients.md ("Example Response JSON", nested as a
+        live WHMCS 8 sends it): `totalresults` counts every match, `clients.client` lists at most
+        `limitnum` (default 25) with id, names, company, email, datecreated, groupid and status; no
+        `clients` key when nothing matches. The picker (issue 14) asks with `limitnum=20`."""
         needle = whmcs_stored(fields.get("search", "")).lower()
         found = [
             c

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -16,15 +17,18 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
 from bot.app.services import Services
 from bot.app.view_cache import Viewer
 from bot.core.access import Decision, Verdict, check_access
-from bot.core.blocks import Message, notice
+from bot.core.blocks import Message, credit_log_message, notice
 from bot.core.errors import WhmcsError
 from bot.core.messages import RESTARTED, denial_text, failure_text, over_limit_text, unexpected_text
 from bot.core.outcomes import Outcome
 from bot.core.slack_limits import message_problems
-from bot.core.views import CreditView
+from bot.core.table import FALLBACK, REFUSED_TABLE, sendable, with_table
+from bot.core.views import PAGE_SIZE, CreditView
 from bot.slack.responses import ResponseUrlError
 from bot.telemetry.logs import event
 
@@ -51,6 +55,10 @@ class Work:
     whmcs_ms: int | None = None
     superseded: bool = False
     answer_lost: bool = False
+    trigger_id: str = ""
+    direct: bool = False
+    """The answer goes to the person as a direct message from the bot (the picker opened from the shortcut
+    or the Home tab), not through a response_url."""
 
     def answered_with(self, view: CreditView) -> None:
         """What the records say about the answer: which client, who they are, how many entries were shown."""
@@ -84,6 +92,22 @@ class Work:
             command.get("user_name"),
             (command.get("text") or "")[:200],
             command.get("response_url", ""),
+            trigger_id=command.get("trigger_id", ""),
+        )
+
+    @classmethod
+    def of_shortcut(cls, body: dict[str, Any]) -> Work:
+        """A global shortcut or a Home tab button: a person, no channel; the answer is a direct message."""
+        user = body.get("user") or {}
+        return cls(
+            "picker",
+            user.get("id", ""),
+            "",
+            (body.get("team") or {}).get("id") or user.get("team_id"),
+            user.get("username") or user.get("name"),
+            str(body.get("callback_id") or "shortcut")[:200],
+            trigger_id=body.get("trigger_id", ""),
+            direct=True,
         )
 
     @classmethod
@@ -216,9 +240,41 @@ def reply(services: Services, message: Message, work: Work, *, replace: bool = T
     deliver(services, message, work, replace=replace)
 
 
+def credit_answer(services: Services, view: CreditView, *, allow_share: bool) -> Message:
+    """The answer showing a client's log: with its page of entries as a table when CREDITS_ENTRY_TABLE is
+    on (today's rendering rides along as the fallback), else today's rendering."""
+    message = credit_log_message(view, services.links, allow_share=allow_share)
+    if not services.entry_table:
+        return message
+    page = view.shown.entries[view.offset : view.offset + PAGE_SIZE]
+    return with_table(message, page, view, services.links)
+
+
+_table_refusal_logged = threading.Event()
+
+
+def table_refused(work: Work, code: str | None) -> None:
+    """Slack refused the table: logged once per process (every answer then falls back the same way)."""
+    if not _table_refusal_logged.is_set():
+        _table_refusal_logged.set()
+        event(logger, "table_refused", logging.WARNING, request_id=work.request_id, error=code)
+
+
 def deliver(services: Services, message: Message, work: Work, *, replace: bool) -> None:
-    """Answer through the request's response_url; a message Slack would refuse is logged and simplified."""
-    problems = message_problems(message)
+    """Answer through the request's response_url (or a direct message); a message Slack would refuse is
+    logged and simplified, and one whose table Slack refuses is sent again, once, without the table."""
+    fallback: Message | None = message.get(FALLBACK)
+    problems = message_problems(sendable(message))
+    if problems and fallback is not None:
+        event(
+            logger,
+            "table_over_limits",
+            logging.ERROR,
+            request_id=work.request_id,
+            problems="; ".join(problems),
+        )
+        message, fallback = fallback, None
+        problems = message_problems(message)
     if problems:
         event(
             logger,
@@ -227,14 +283,55 @@ def deliver(services: Services, message: Message, work: Work, *, replace: bool) 
             request_id=work.request_id,
             problems="; ".join(problems),
         )
-        message = notice(message["text"])
+        message, fallback = notice(message["text"]), None
+    if work.direct:
+        direct_message(services, message, work, fallback)
+        return
     try:
-        services.answer(
-            work.response_url, {**message, "response_type": "ephemeral", "replace_original": replace}
-        )
-    except ResponseUrlError as error:  # Slack unreachable or the response_url used up: nobody left to tell
-        work.answer_lost = True
+        post_answer(services, work, sendable(message), replace)
+    except ResponseUrlError as error:
+        if fallback is not None and error.code in REFUSED_TABLE:
+            table_refused(work, error.code)
+            try:
+                post_answer(services, work, fallback, replace)
+                return
+            except ResponseUrlError as again:
+                error = again
+        work.answer_lost = True  # Slack unreachable or the response_url used up: nobody left to tell
         event(logger, "respond_failed", logging.WARNING, request_id=work.request_id, reason=str(error))
+
+
+def post_answer(services: Services, work: Work, message: Message, replace: bool) -> None:
+    services.answer(work.response_url, {**message, "response_type": "ephemeral", "replace_original": replace})
+
+
+def direct_message(services: Services, message: Message, work: Work, fallback: Message | None = None) -> None:
+    """chat.postMessage to the person's id: Slack posts it in their direct message with the bot (the app's
+    Messages tab), where it stays findable."""
+    try:
+        try:
+            post_direct(services, sendable(message), work)
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if fallback is None or code not in REFUSED_TABLE:
+                raise
+            table_refused(work, code)
+            post_direct(services, fallback, work)
+    except (SlackApiError, OSError) as error:
+        work.answer_lost = True
+        reason = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+        event(
+            logger, "direct_message_failed", logging.WARNING, request_id=work.request_id, reason=str(reason)
+        )
+
+
+def post_direct(services: Services, message: Message, work: Work) -> None:
+    services.slack.chat_postMessage(
+        channel=work.user_id,
+        text=message["text"],
+        blocks=message.get("blocks"),
+        attachments=message.get("attachments"),
+    )
 
 
 DONE_IN_SLACK = frozenset({Outcome.EXPORTED, Outcome.SHARED})
@@ -248,6 +345,8 @@ def finish(services: Services, work: Work, outcome: Outcome) -> None:
         return
     if work.answer_lost and outcome not in DONE_IN_SLACK:
         outcome = Outcome.ANSWER_LOST
+    if outcome is Outcome.OK and work.client_id is not None:
+        services.history.add(work.user_id, work.client_id, work.client_name)
     record(services, work, outcome)
 
 

@@ -22,6 +22,7 @@ from bot.app.listeners.work import (
     Answer,
     Work,
     access,
+    credit_answer,
     denial,
     finish,
     guarded,
@@ -38,7 +39,6 @@ from bot.core.blocks import (
     SHARE_ACTION,
     SHOW_ACTION,
     context,
-    credit_log_message,
     notice,
     summary_message,
 )
@@ -71,7 +71,7 @@ def show(services: Services, work: Work, ref: ViewRef) -> Answer:
     view, _ = view_of(services, work, ref, ref.offset)
     work.answered_with(view)
     work.offset = ref.offset
-    return credit_log_message(view, services.links, allow_share=services.allow_share), Outcome.OK
+    return credit_answer(services, view, allow_share=services.allow_share), Outcome.OK
 
 
 RECENT_SECONDS = 120.0

@@ -2,7 +2,8 @@
 
 The acknowledgement never waits on the network: it parses the text and decides access from configuration
 and cached group membership. What it decided (`Pending`) goes to the lookup pool as it is, and only when a
-lookup is owed: help, usage and a denial are answered by the acknowledgement alone.
+lookup is owed: help, usage and a denial are answered by the acknowledgement alone. `/credits` alone
+(`Picking`) opens the client picker from the pool too.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.app.listeners.views.picker import open_picker
 from bot.app.listeners.work import (
     Answer,
     Work,
     access,
+    credit_answer,
     denial,
     finish,
     guarded,
@@ -29,10 +32,22 @@ from bot.app.listeners.work import (
 from bot.app.lookups import Choices
 from bot.app.services import Services
 from bot.core.access import Verdict
-from bot.core.blocks import client_choices_message, credit_log_message, notice
-from bot.core.commands import COMMAND, HELP, USAGE, ByEmail, ById, ClientQuery, Invalid, Lookup, parse_command
+from bot.core.blocks import client_choices_message, notice
+from bot.core.commands import (
+    COMMAND,
+    HELP,
+    USAGE,
+    ByEmail,
+    ById,
+    ClientQuery,
+    Invalid,
+    Lookup,
+    opens_picker,
+    parse_command,
+)
 from bot.core.mrkdwn import escape
 from bot.core.outcomes import Outcome
+from bot.core.picker import Destination
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,13 @@ class Pending:
     check_groups: bool
 
 
+@dataclass(frozen=True)
+class Picking:
+    """`/credits` alone: the picker modal to open with the command's trigger (Slack allows 3 s for it)."""
+
+    work: Work
+
+
 def looking_up(query: ClientQuery) -> str:
     if isinstance(query, ById):
         return f"Looking up the credits of client #{query.client_id}…"
@@ -52,7 +74,7 @@ def looking_up(query: ClientQuery) -> str:
     return f"Searching WHMCS for clients matching '{escape(query.text)}'…"
 
 
-def acknowledge(services: Services, ack: Ack, command: dict[str, Any]) -> Pending | None:
+def acknowledge(services: Services, ack: Ack, command: dict[str, Any]) -> Pending | Picking | None:
     """Answer Slack within its 3 s: help, usage, a refusal, or "Looking up…" and the lookup it promises."""
     work = Work.of_command(command)
     try:
@@ -65,8 +87,11 @@ def acknowledge(services: Services, ack: Ack, command: dict[str, Any]) -> Pendin
         services.metrics.acknowledged(time.monotonic() - work.started)
 
 
-def decide(services: Services, work: Work, ack: Ack, command: dict[str, Any]) -> Outcome | Pending:
-    """How the command ends at the acknowledgement, or the lookup it promised."""
+def decide(services: Services, work: Work, ack: Ack, command: dict[str, Any]) -> Outcome | Pending | Picking:
+    """How the command ends at the acknowledgement, or the lookup (or picker) it promised."""
+    if opens_picker(command.get("text")):
+        ack()
+        return Picking(work)
     request = parse_command(command.get("text", ""))
     if isinstance(request, Invalid):
         ack(text=f"Sorry, {escape(request.problem)}. {USAGE}", response_type="ephemeral")
@@ -102,6 +127,13 @@ def look_up(services: Services, pending: Pending) -> None:
         finish(services, work, outcome)
 
 
+def pick(services: Services, picking: Picking) -> None:
+    """On the lookup pool: open the picker modal where the command was typed."""
+    work = picking.work
+    destination = Destination(work.user_id, work.channel_id, work.response_url)
+    finish(services, work, open_picker(services, work, work.trigger_id, destination))
+
+
 def answer(services: Services, work: Work, request: Lookup) -> Answer:
     resolved = services.lookups.resolve(request.query)
     if isinstance(resolved, Choices):
@@ -112,13 +144,15 @@ def answer(services: Services, work: Work, request: Lookup) -> Answer:
     view = services.lookups.credit_view(resolved, request.filters)
     services.views.keep(work.viewer(view.client_id), view)
     work.answered_with(view)
-    return credit_log_message(view, services.links, allow_share=services.allow_share), Outcome.OK
+    return credit_answer(services, view, allow_share=services.allow_share), Outcome.OK
 
 
 def register(app: App, services: Services, pool: Executor) -> None:
     def acknowledge_credits(ack: Ack, command: dict[str, Any]) -> None:
-        pending = acknowledge(services, ack, command)
-        if pending is not None:
-            start(pool, pending.work, lambda: look_up(services, pending))
+        promised = acknowledge(services, ack, command)
+        if isinstance(promised, Pending):
+            start(pool, promised.work, lambda: look_up(services, promised))
+        elif isinstance(promised, Picking):
+            start(pool, promised.work, lambda: pick(services, promised))
 
     app.command(COMMAND)(acknowledge_credits)
