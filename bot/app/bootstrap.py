@@ -117,6 +117,8 @@ class ServedApp:
     app: App
     metrics: Metrics
     pool: LookupPool
+    warm_up: Callable[[], None]
+    """Call once the process serves (after gunicorn's fork): `Lookups.warm_up`."""
 
     @property
     def exposed_metrics(self) -> Metrics | None:
@@ -148,4 +150,4 @@ def start_app(demo: bool, *, socket_mode: bool) -> ServedApp:
     services = build_services(slack, whmcs, client, metrics)
     pool = LookupPool(slack.lookup_threads, services.acknowledged)
     app = create_app(slack, services, socket_mode=socket_mode, pool=pool)
-    return ServedApp(slack, app, metrics, pool)
+    return ServedApp(slack, app, metrics, pool, services.lookups.warm_up)

@@ -88,6 +88,23 @@ class Lookups:
         self._side_calls = side_calls
         self._currencies = CurrencyCache(whmcs.get_currencies, store)
 
+    def warm_up(self) -> None:
+        """Ask WHMCS for the currencies as soon as the process serves, ahead of its first lookup.
+
+        That call is also the one that proves the credentials (`CredentialsBreaker` lets a single call try
+        credentials nobody has seen accepted): done before anyone asks, the first lookup then sends its
+        calls together and takes one WHMCS round trip. From the cache (Redis) it asks nothing; a failure
+        is logged and left to the first lookup, which asks again.
+        """
+
+        def settled(fetched: Future[dict[int, Currency]]) -> None:
+            error = fetched.exception()
+            if error is not None:
+                kind = error.label if isinstance(error, WhmcsError) else type(error).__name__
+                event(logger, "whmcs_warm_up_failed", logging.WARNING, kind=kind)
+
+        self._currencies.start(self._side_calls).add_done_callback(settled)
+
     def resolve(self, query: ClientQuery) -> int | ClientDetails | Choices:
         """The client a query names: an id, the details found by email, or the choices of a search."""
         if isinstance(query, ById):

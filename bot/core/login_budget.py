@@ -5,10 +5,15 @@ says so), and the ban locks out every API user of that server. So the bot spends
 in any 30-minute window (31 minutes here, for clocks that differ a little between processes), and waits
 longer after each refusal in a row: 5, 10, 20, 40, then 60 minutes.
 
+Credentials nobody has seen WHMCS accept are proven by one call before any other goes: a lookup sends
+up to three calls at once (and a burst many more), and were the credentials wrong, each would be a refused
+login at the same moment, so the first lookup after a start could get the server banned on its own. Once
+WHMCS has accepted them (in any process sharing the record), calls go together as usual.
+
 The record is small enough to live in a shared store, so that every process counts the same refusals:
-the last two refused logins, how many came in a row, and the attempt in flight (the probe) that the
-others wait for. The store applies `admit`, `refused` and `accepted` atomically; these functions only
-compute the next record.
+the last two refused logins, how many came in a row, whether WHMCS has accepted the credentials since,
+and the attempt in flight (the probe) that the others wait for. The store applies `admit`, `refused` and
+`accepted` atomically; these functions only compute the next record.
 """
 
 from __future__ import annotations
@@ -28,12 +33,14 @@ RECORD_TTL_SECONDS = 24 * 3600.0
 @dataclass(frozen=True, slots=True)
 class LoginRecord:
     """`refused_at`: the last two refused logins (clock seconds, oldest first); `streak`: refusals since
-    WHMCS last accepted the credentials; `probing_until`: an attempt is in flight until then."""
+    WHMCS last accepted the credentials; `proven`: WHMCS accepted them after the last refusal;
+    `probing_until`: an attempt is in flight until then."""
 
     refused_at: tuple[float, ...] = ()
     streak: int = 0
     probing_until: float = -math.inf
     message: str = ""
+    proven: bool = False
 
     def to_json(self) -> dict[str, Any]:
         probing = None if math.isinf(self.probing_until) else self.probing_until
@@ -42,6 +49,7 @@ class LoginRecord:
             "streak": self.streak,
             "probing_until": probing,
             "message": self.message,
+            "proven": self.proven,
         }
 
     @classmethod
@@ -57,6 +65,7 @@ class LoginRecord:
                 streak=int(value.get("streak") or 0),
                 probing_until=-math.inf if probing is None else float(probing),
                 message=str(value.get("message") or ""),
+                proven=value.get("proven") is True,
             )
         except (TypeError, ValueError):
             return cls()
@@ -100,7 +109,9 @@ class Admission(Enum):
     FREE = "free"
     """WHMCS accepts the credentials: call as usual."""
     PROBE = "probe"
-    """The pause is over and this call is the one attempt; the others wait for its answer."""
+    """This call is the one attempt (the pause is over, or nobody has seen the credentials accepted yet)."""
+    WAIT = "wait"
+    """Nobody has seen the credentials accepted and another call is trying them: wait for its answer."""
     PAUSED = "paused"
     """No call now: see `resumes_at`."""
 
@@ -116,11 +127,16 @@ def admit(record: LoginRecord, now: float, probe_seconds: float) -> tuple[Decisi
     """Whether a call may go to WHMCS now, and the record with this call's reservation if it probes.
 
     A probe holds its reservation for `probe_seconds` (the longest a call can take); a process that dies
-    mid-probe so only delays the next attempt, never adds one.
+    mid-probe so only delays the next attempt, never adds one. Credentials not yet proven are probed the
+    same way, but the calls behind the probe wait for it rather than fail: nothing says they are wrong.
     """
     earliest = next_attempt_at(record)
     if math.isinf(earliest):
-        return Decision(Admission.FREE), record
+        if record.proven:
+            return Decision(Admission.FREE), record
+        if now < record.probing_until:
+            return Decision(Admission.WAIT, record.probing_until), record
+        return Decision(Admission.PROBE), replace(record, probing_until=now + probe_seconds)
     if now < earliest:
         return Decision(Admission.PAUSED, earliest, record.message), record
     if now < record.probing_until:
@@ -140,7 +156,7 @@ def refused(record: LoginRecord, now: float, message: str) -> LoginRecord:
 def accepted(record: LoginRecord) -> LoginRecord:
     """The record after the probe's login was accepted: calls flow again. The refusal times are kept, so
     credentials that break again soon still cannot make three refusals within one window by probing."""
-    return LoginRecord(refused_at=record.refused_at)
+    return LoginRecord(refused_at=record.refused_at, proven=True)
 
 
 def released(record: LoginRecord) -> LoginRecord:

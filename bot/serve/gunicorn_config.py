@@ -32,6 +32,14 @@ logconfig_dict = {
 DRAIN_MARGIN_SECONDS = 2
 
 
+def post_worker_init(worker: Any) -> None:
+    """In the worker, once it runs: ask WHMCS ahead of the first lookup (`Lookups.warm_up`). Not in
+    `create_application`: with preload_app that runs in the master, whose threads the worker lacks."""
+    warm_up = getattr(getattr(worker, "wsgi", None), "warm_up", None)
+    if callable(warm_up):
+        warm_up()
+
+
 def worker_exit(server: object, worker: Any) -> None:
     """On SIGTERM the worker stops accepting and finishes its requests (acknowledgements, milliseconds each),
     then comes here: wait for the lookups they started so that their answers reach Slack, and tell the

@@ -70,6 +70,7 @@ def serve_status(routes: WsgiApp, port: int) -> WSGIServer:
 
 def run(demo: bool) -> int:
     served = start_app(demo, socket_mode=True)
+    served.warm_up()
     handler = SocketModeHandler(served.app, served.settings.app_token(), concurrency=REQUEST_THREADS)
 
     stop = threading.Event()

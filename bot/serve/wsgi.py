@@ -61,9 +61,18 @@ class WebApp:
     gunicorn's worker_exit hook (bot/gunicorn_config.py) calls it once the worker takes no more requests.
     """
 
-    def __init__(self, app: App, metrics: Metrics | None = None, pool: LookupPool | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        metrics: Metrics | None = None,
+        pool: LookupPool | None = None,
+        warm_up: Callable[[], None] = lambda: None,
+    ) -> None:
         self._app = app
         self._pool = pool
+        self.warm_up = warm_up
+        """gunicorn's post_worker_init hook calls it in the worker, once it serves (never before the fork:
+        a thread started in the master would not exist in the worker)."""
         self._status = status_app(lambda: True, metrics)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -121,4 +130,4 @@ def create_application(demo: bool = False) -> WebApp:
     process with one line and exit status 2, before any port is bound.
     """
     served = start_app(demo, socket_mode=False)
-    return WebApp(served.app, served.exposed_metrics, served.pool)
+    return WebApp(served.app, served.exposed_metrics, served.pool, served.warm_up)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,8 @@ logger = logging.getLogger(__name__)
 CREDENTIALS_PAUSE_SECONDS = login_budget.PAUSES_SECONDS[0]
 PROBE_SECONDS = 60.0
 """How long the one attempt after a pause holds its reservation: longer than any WHMCS call can take."""
+PROOF_POLL_SECONDS = 0.1
+"""How often a call waiting for another process's proof of the credentials looks at the shared record."""
 
 
 class CredentialsBreaker:
@@ -43,6 +46,12 @@ class CredentialsBreaker:
     (WHMCS answered anything but a refused login), pauses again for longer (refused), or lets the next
     call probe (no answer). Only the probe closes it: a call sent before the refusal that succeeds
     afterwards proves nothing.
+
+    Credentials that no process has seen WHMCS accept yet (a first start, or a shared record lost) are
+    proven the same way: one call goes, and the calls behind it wait for its answer (at most
+    `probe_seconds`, after which they try themselves), then go together or fail with the pause. So the
+    first lookup after a start makes one refused login with wrong credentials, not three at once; the
+    cost is that, without a shared record of an accepted login, its other calls go one round trip later.
     """
 
     def __init__(
@@ -57,9 +66,15 @@ class CredentialsBreaker:
         self._ledger: LoginLedger = ledger or MemoryLoginLedger()
         self._clock = clock
         self._probe_seconds = probe_seconds
+        self._answered = threading.Condition()
 
     def __call__(self, action: str, fields: dict[str, str]) -> object:
-        return self._send(action, fields, probe=self._admit())
+        gives_up = time.monotonic() + self._probe_seconds
+        while (admission := self._admit()) is Admission.WAIT:
+            if not self._wait_for_the_probe(gives_up):
+                admission = Admission.PROBE  # the probe outlived any call: its process is gone
+                break
+        return self._send(action, fields, probe=admission is Admission.PROBE)
 
     def forced(self, action: str, fields: dict[str, str]) -> object:
         """One call whatever the budget says (`check --force`, after the credentials were fixed); its
@@ -84,6 +99,10 @@ class CredentialsBreaker:
             if probe:
                 self._ledger.update(lambda record: (None, login_budget.released(record)))
             raise
+        finally:
+            if probe:
+                with self._answered:
+                    self._answered.notify_all()
         refusal = reported_error(reply, action, "")
         if isinstance(refusal, WhmcsAuthError):
             self._refused(action, refusal.message)
@@ -91,16 +110,26 @@ class CredentialsBreaker:
             self._accepted()
         return reply
 
+    def _wait_for_the_probe(self, gives_up: float) -> bool:
+        """Wait a little for the probe in flight (woken at once when it is this process's); False once
+        `gives_up` has passed."""
+        left = gives_up - time.monotonic()
+        if left <= 0:
+            return False
+        with self._answered:
+            self._answered.wait(min(PROOF_POLL_SECONDS, left))
+        return True
+
     def _as_utc(self, moment: float) -> datetime:
         return datetime.now(UTC) + timedelta(seconds=max(moment - self._clock(), 0))
 
-    def _admit(self) -> bool:
-        """Raise while paused; True when this call is the probe after a pause."""
+    def _admit(self) -> Admission:
+        """Raise while paused; else whether this call goes as usual, as the probe, or waits for one."""
         now = self._clock()
         decision = self._ledger.update(lambda record: login_budget.admit(record, now, self._probe_seconds))
         if decision.admission is Admission.PAUSED:
             raise WhmcsCredentialsPaused(decision.message, self._as_utc(decision.resumes_at))
-        return decision.admission is Admission.PROBE
+        return decision.admission
 
     def _refused(self, action: str, message: str) -> None:
         now = self._clock()

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
+import redis
 
 from bot.core.blocks import SHOW_ACTION
+from bot.core.login_budget import accepted
 from bot.core.slack_limits import message_problems
 from bot.settings import WhmcsSettings
+from bot.state.login_ledger import RedisLoginLedger
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, Reply, client, entry
+from tests.redis_server import redis_server
 from tests.slack_harness import MALLORY, BotUnderTest, all_text, buttons, running_bot
 from tests.waiting import until
 
@@ -57,17 +62,22 @@ def test_credits_and_details_are_fetched_at_the_same_time(bot: BotUnderTest, acm
 
 
 def test_the_first_lookup_after_a_start_sends_its_three_calls_together(
-    bot: BotUnderTest, acme: FakeWhmcs
+    slack: FakeSlack, acme: FakeWhmcs, whmcs_settings: WhmcsSettings, tmp_path: Path
 ) -> None:
     """Issue 15 §2: with the currency cache cold, GetCurrencies goes with the other two, not after them,
-    so the first answer after a deploy takes one WHMCS round trip."""
-    acme.hold()
-    reply = bot.command("42")
-    try:
-        until(lambda: acme.in_flight == 3, "all three requests waiting on WHMCS at the same moment")
-    finally:
-        acme.release()
-    assert "*Total*\n`$60.05 USD`" in all_text(bot.answer(reply))
+    so the first answer after a deploy takes one WHMCS round trip. The shared record says an earlier
+    process saw WHMCS accept the credentials (issue 12 §8: unproven, one call would go first)."""
+    with redis_server(tmp_path) as redis_url:
+        RedisLoginLedger(redis.Redis.from_url(redis_url)).update(lambda record: (None, accepted(record)))
+        with running_bot(slack, whmcs_settings, redis_url=redis_url) as bot:
+            acme.hold()
+            reply = bot.command("42")
+            try:
+                until(lambda: acme.in_flight == 3, "all three requests waiting on WHMCS at the same moment")
+            finally:
+                acme.release()
+            text = all_text(bot.answer(reply))
+    assert "*Total*\n`$60.05 USD`" in text
     assert {call["action"] for call in acme.calls} == {"GetCredits", "GetClientsDetails", "GetCurrencies"}
 
 

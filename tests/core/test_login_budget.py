@@ -21,10 +21,29 @@ MINUTE = 60.0
 
 
 def test_while_whmcs_accepts_the_credentials_every_call_goes() -> None:
-    decision, record = admit(LoginRecord(), 0.0, 30.0)
+    proven = accepted(LoginRecord())
+    decision, record = admit(proven, 0.0, 30.0)
     assert decision.admission is Admission.FREE
-    assert record == LoginRecord()
+    assert record == proven
     assert next_attempt_at(record) == -math.inf
+
+
+def test_credentials_nobody_saw_accepted_are_tried_by_one_call_while_the_others_wait() -> None:
+    first, trying = admit(LoginRecord(), 0.0, 30.0)
+    assert first.admission is Admission.PROBE
+    behind, _ = admit(trying, 1.0, 30.0)
+    assert behind.admission is Admission.WAIT
+    assert behind.resumes_at == 30.0
+    assert admit(accepted(trying), 2.0, 30.0)[0].admission is Admission.FREE
+    assert admit(refused(trying, 2.0, "Authentication Failed"), 3.0, 30.0)[0].admission is Admission.PAUSED
+    assert admit(released(trying), 2.0, 30.0)[0].admission is Admission.PROBE, "no answer: the next tries"
+    assert admit(trying, 30.0, 30.0)[0].admission is Admission.PROBE, "a probe that outlived any call"
+
+
+def test_a_record_keeps_its_proof_through_the_store() -> None:
+    proven = accepted(refused(LoginRecord(), 0.0, "x"))
+    assert LoginRecord.from_json(proven.to_json()) == proven
+    assert LoginRecord.from_json({"streak": 0}).proven is False, "a record of an older release proves nothing"
 
 
 def test_the_pause_grows_with_each_refusal_in_a_row_up_to_an_hour() -> None:

@@ -19,6 +19,7 @@ from tests.fakes.socket_mode import FakeSocketMode
 from tests.fakes.whmcs import FakeWhmcs, entry
 from tests.processes import procfile_process, serving_env, wait_healthy
 from tests.slack_harness import BotUnderTest
+from tests.waiting import until
 
 UNAVAILABLE = (200, {"ok": False, "error": "internal_error"})
 
@@ -109,6 +110,12 @@ def test_sigterm_tells_the_people_whose_lookups_outlast_the_drain(
     env = socket_env(slack, whmcs, BOT_CONCURRENCY="1", CREDITS_RATE_LIMIT="1000")
     with procfile_process("worker", env) as (process, url):
         wait_healthy(url, process)
+        # A worker has long finished its start's warm-up call when people ask: so does this one.
+        until(
+            lambda: bool(whmcs.actions("GetCurrencies")) and whmcs.in_flight == 0,
+            "the warm-up answered",
+            timeout=20,
+        )
         bot = BotUnderTest(url, slack)
         keys = []
         for number in clients:

@@ -92,7 +92,8 @@ def test_no_billing_data_reaches_redis(
     slack: FakeSlack, jane: FakeWhmcs, whmcs_settings: WhmcsSettings, redis_url: str
 ) -> None:
     """Issue 15 §1: two processes asked for one client at once each ask WHMCS (coalescing is per process)
-    and keep the log for their own buttons; Redis holds limits and caches, never a credit log or a name."""
+    and keep the log for their own buttons; Redis holds limits and caches, never a credit log, and a name
+    only in the Home tab's recent lookups."""
     jane.latency = 0.5
     with (
         running_bot(slack, whmcs_settings, redis_url=redis_url) as first,
@@ -114,5 +115,13 @@ def test_no_billing_data_reaches_redis(
         contents += [key, stored.get(key) if kind == "string" else " ".join(members)]
     assert contents, "Redis holds the limits and the caches"
     everything = " ".join(str(content) for content in contents)
-    for billing in ("Top-up", "Jane", "2.00", "jane@example.com"):
+    for billing in ("Top-up", "2.00", "jane@example.com"):
         assert billing not in everything
+    # Issue 14 keeps each person's last lookups for the Home tab in the shared store: ids and names, on
+    # purpose; the name is in that key and nowhere else.
+    recent = f"{KEY_PREFIX}recent:"
+    assert "Jane" not in " ".join(
+        str(content)
+        for key, content in zip(contents[::2], contents[1::2], strict=True)
+        if not str(key).startswith(recent)
+    )
