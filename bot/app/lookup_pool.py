@@ -9,11 +9,13 @@ queued and never started) is told that the bot restarted, with an audit record.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import ParamSpec, TypeVar
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from functools import partial
+from typing import Any, ParamSpec, TypeVar
 
 from bot.telemetry.logs import event
 
@@ -80,62 +82,151 @@ class Acknowledged:
         return len(owed)
 
 
-class LookupPool(ThreadPoolExecutor):
-    """A ThreadPoolExecutor that counts the work it has accepted and not finished, so it can be drained,
-    and tells the people of `acknowledged` requests that it could not finish.
+class _Work:
+    """One submitted call and the future that reports it."""
+
+    __slots__ = ("call", "future")
+
+    def __init__(self, future: Future[Any], call: Callable[[], Any]) -> None:
+        self.future = future
+        self.call = call
+
+    def run(self, freed: Callable[[], None]) -> None:
+        """Run the call unless cancelled; `freed()` comes before the future is done, so that whoever sees
+        it done and submits again finds this thread counted free rather than having one started."""
+        if not self.future.set_running_or_notify_cancel():
+            freed()
+            return
+        try:
+            result = self.call()
+        except BaseException as error:
+            freed()
+            self.future.set_exception(error)
+        else:
+            freed()
+            self.future.set_result(result)
+
+
+class LookupPool(Executor):
+    """An executor of up to `size` threads that counts the work it has accepted and not finished, so it
+    can be drained, and tells the people of `acknowledged` requests that it could not finish.
 
     It grows from a thread of its own. A ThreadPoolExecutor starts a new thread inside `submit` when none
     is idle, and `Thread.start()` waits until that thread has run; under a burst, with hundreds of threads
     wanting the interpreter, that wait was about four fifths of an acknowledgement's time (py-spy,
     `python -m benchmarks.ack_profile`), paid in the request thread before the acknowledgement went out.
-    Here `submit` only queues the work and counts a thread owed; the grower starts them, one at a time,
-    and the work waits in the queue meanwhile.
+    Here `submit` only queues the work and, when no thread is free for it, counts a thread owed; the
+    grower starts them, one at a time, and the work waits in the queue meanwhile.
+
+    It is its own small executor rather than a ThreadPoolExecutor whose thread starting is moved: the only
+    hook for that is ThreadPoolExecutor's private `_adjust_thread_count`, which may change in any Python
+    release, so this uses nothing but public APIs (`Executor`, `Future`, `queue.SimpleQueue`, threads).
+    Its threads are daemon threads: nothing would otherwise let the interpreter exit past idle ones, and on
+    the way out it is `drain` that waits for lookups and tells whoever it gave up on. Built before gunicorn
+    forks (preload_app) and first used after, so its threads only ever start in the worker.
     """
 
     def __init__(self, size: int, acknowledged: Acknowledged | None = None) -> None:
-        super().__init__(size, thread_name_prefix="lookup")
+        if size < 1:
+            raise ValueError("a lookup pool needs at least one thread")
+        self.size = size
         self.acknowledged = acknowledged if acknowledged is not None else Acknowledged()
+        self._queue: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
+        lock = threading.Lock()
+        self._settled = threading.Condition(lock)
+        """Notified when the last unfinished work finishes (what `drain` waits for)."""
+        self._wanted = threading.Condition(lock)
+        """Notified when a thread is owed, or on shutdown (what the grower waits for)."""
+        self._closed = False
         self._unfinished = 0
-        self._settled = threading.Condition()
+        self._threads = 0
+        """Threads started, or owed and about to be."""
         self._owed = 0
-        self._wanted = threading.Condition()
+        self._free = 0
+        """Threads waiting for work (owed ones included, which will be as soon as they run)."""
+        self._queued = 0
+        """Work in the queue that no thread has taken yet."""
         self._grower: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
 
-    def _adjust_thread_count(self) -> None:
-        """Called by `submit` for every item it queues: counted here, acted on by the grower."""
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future: Future[T] = Future()
+        work = _Work(future, partial(fn, *args, **kwargs))
         with self._wanted:
-            self._owed += 1
-            self._wanted.notify()
-            if self._grower is None or not self._grower.is_alive():  # first use in this process (or fork)
-                self._grower = threading.Thread(target=self._grow, name="lookup-grower", daemon=True)
-                self._grower.start()
+            if self._closed:
+                raise RuntimeError("the lookup pool is draining and accepts no new work")
+            self._unfinished += 1
+            self._queued += 1
+            self._queue.put(work)
+            if self._queued > self._free and self._threads < self.size:
+                self._threads += 1
+                self._free += 1
+                self._owed += 1
+                self._wanted.notify()
+                if self._grower is None:
+                    self._grower = threading.Thread(target=self._grow, name="lookup-grower", daemon=True)
+                    self._grower.start()
+        future.add_done_callback(lambda _: self._finished())
+        return future
 
     def _grow(self) -> None:
-        """Per item queued, what `submit` would have done: nothing if a thread is idle, else start one.
-        After shutdown it still starts those owed, so that work accepted before it runs (or is cancelled)."""
+        """Start the threads owed, one at a time. After shutdown it still starts those owed, so that the
+        work accepted before it runs (or is cancelled) as many at a time as it would have."""
         while True:
             with self._wanted:
-                self._wanted.wait_for(lambda: self._owed > 0 or self._shutdown)
+                self._wanted.wait_for(lambda: self._owed > 0 or self._closed)
                 if not self._owed:
                     return
                 self._owed -= 1
-            super()._adjust_thread_count()
+                name = f"lookup_{len(self._workers)}"
+                worker = threading.Thread(target=self._serve, name=name, daemon=True)
+                self._workers.append(worker)
+            worker.start()
+
+    def _serve(self) -> None:
+        """A pool thread: run queued work in order until it meets the end of the queue after shutdown."""
+        while True:
+            work = self._queue.get()
+            if work is None:
+                self._queue.put(None)  # for the next thread
+                return
+            with self._wanted:
+                self._queued -= 1
+                self._free -= 1
+            work.run(self._freed)
+            del work
+
+    def _freed(self) -> None:
+        with self._wanted:
+            self._free += 1
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        super().shutdown(wait, cancel_futures=cancel_futures)
+        """Accept no more work; with `cancel_futures`, cancel what no thread has taken yet (the rest still
+        runs); with `wait`, return once every thread has ended."""
+        cancelled: list[_Work] = []
         with self._wanted:
+            self._closed = True
+            if cancel_futures:
+                while True:
+                    try:
+                        work = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if work is not None:
+                        cancelled.append(work)
+                self._queued -= len(cancelled)
             self._wanted.notify_all()
-
-    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        with self._settled:
-            self._unfinished += 1
-        try:
-            future = super().submit(fn, *args, **kwargs)
-        except BaseException:
-            self._finished()
-            raise
-        future.add_done_callback(lambda _: self._finished())
-        return future
+        self._queue.put(None)
+        for work in cancelled:
+            work.future.cancel()
+        if wait:
+            grower = self._grower
+            if grower is not None:
+                grower.join()
+            with self._wanted:
+                workers = list(self._workers)
+            for worker in workers:
+                worker.join()
 
     def _finished(self) -> None:
         with self._settled:

@@ -109,3 +109,46 @@ def test_work_queued_just_before_a_drain_still_runs() -> None:
         pool.submit(finished.append, number)
     assert pool.drain(timeout=5) == 0
     assert sorted(finished) == list(range(6))
+
+
+def test_a_free_thread_takes_the_next_work_and_the_pool_never_exceeds_its_size() -> None:
+    """The pool is its own executor (no ThreadPoolExecutor internals): work one at a time reuses the one
+    thread, and a burst larger than the pool runs on at most `size` threads, the rest queued in order."""
+    pool = LookupPool(3)
+    one_at_a_time = {pool.submit(lambda: threading.current_thread().name).result(5) for _ in range(4)}
+    assert one_at_a_time == {"lookup_0"}
+    release = threading.Event()
+    ran_on: list[str] = []
+
+    def held() -> None:
+        assert release.wait(5)
+        ran_on.append(threading.current_thread().name)
+
+    futures = [pool.submit(held) for _ in range(7)]
+    release.set()
+    assert [future.result(5) for future in futures] == [None] * 7
+    assert set(ran_on) <= {"lookup_0", "lookup_1", "lookup_2"}
+    pool.shutdown(wait=True)
+    assert pool.unfinished == 0
+
+
+def test_cancel_futures_cancels_what_no_thread_has_taken_and_the_rest_finishes() -> None:
+    pool = LookupPool(1)
+    started = threading.Event()
+    release = threading.Event()
+
+    def running() -> str:
+        started.set()
+        assert release.wait(5)
+        return "done"
+
+    first = pool.submit(running)
+    assert started.wait(5)
+    queued = [pool.submit(int) for _ in range(3)]
+    pool.shutdown(wait=False, cancel_futures=True)
+    assert all(future.cancelled() for future in queued)
+    assert pool.unfinished == 1
+    release.set()
+    pool.shutdown(wait=True)
+    assert first.result(0) == "done"
+    assert pool.unfinished == 0
