@@ -25,6 +25,7 @@ from bot.core.errors import (
     WhmcsError,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
+    WhmcsReplyTooLarge,
     WhmcsUnavailable,
     WhmcsUnexpectedReply,
 )
@@ -154,6 +155,9 @@ class OperatorAdvice:
 
     def unexpected_reply(self, error: WhmcsUnexpectedReply) -> str:
         return f"WHMCS answered GetCredits with something unexpected ({error.message})"
+
+    def reply_too_large(self, error: WhmcsReplyTooLarge) -> str:
+        return f"{error}: raise WHMCS_MAX_REPLY_MB if this client's log is really that large"
 
     def other(self, error: WhmcsError) -> str:
         return f"WHMCS refused GetCredits: {error.message}"

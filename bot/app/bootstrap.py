@@ -70,7 +70,7 @@ def build_services(
             http.close()
 
     return Services(
-        lookups=Lookups(whmcs_client, side_calls, shared.store),
+        lookups=Lookups(whmcs_client, side_calls, shared.store, whmcs_timeout=whmcs_settings.whmcs_timeout),
         policy=AccessPolicy(
             users=frozenset(slack.credits_allowed_users),
             groups=tuple(slack.credits_allowed_usergroups),

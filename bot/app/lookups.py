@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass
 
 from bot.core.clients import ClientDetails, ClientMatch, Currency, currency_for
@@ -62,10 +63,25 @@ def missing_permission_note(error: WhmcsPermissionError, what: str) -> str:
     )
 
 
+def details_wait(whmcs_timeout: float) -> float:
+    """How long a lookup waits for its GetClientsDetails once its log is in: the longest a WHMCS call can
+    take (waiting WHMCS_TIMEOUT for a slot, then its deadline of WHMCS_TIMEOUT), and a second for the
+    side-call thread to start. The transport ends the call by then; this bound holds even if it did not."""
+    return 2 * whmcs_timeout + 1
+
+
 class Lookups:
-    def __init__(self, whmcs: WhmcsClient, side_calls: Executor, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        whmcs: WhmcsClient,
+        side_calls: Executor,
+        store: Store | None = None,
+        *,
+        whmcs_timeout: float = 10.0,
+    ) -> None:
         self.whmcs = whmcs
         self._side_calls = side_calls
+        self._details_wait = details_wait(whmcs_timeout)
         self._currencies = CurrencyCache(whmcs.get_currencies, store)
 
     def resolve(self, query: ClientQuery) -> int | ClientDetails | Choices:
@@ -95,7 +111,11 @@ class Lookups:
         notes: list[str] = []
         if details_call is not None:
             try:
-                details = details_call.result()
+                details = details_call.result(timeout=self._details_wait)
+            except FutureTimeout:
+                details_call.cancel()
+                event(logger, "client_details_failed", logging.WARNING, client=client_id, kind="timeout")
+                notes.append("The client's name and balance could not be loaded from WHMCS just now.")
             except WhmcsPermissionError as error:
                 notes.append(missing_permission_note(error, "the client's name and balance are not shown"))
             except ClientNotFound:
