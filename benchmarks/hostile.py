@@ -1,8 +1,9 @@
 """A hostile WHMCS and hostile clients against the Procfile's web process (issue 13 §1-§3): how long a lookup
-takes when WHMCS trickles its reply, the worker's peak memory for a 200 MB reply and a gzip bomb, and the
+takes when WHMCS trickles its reply, the worker's peak memory for a 200 MB reply, a gzip bomb and logs of
+200,000 entries, and the
 acknowledgement times of signed commands while many slow clients hold connections open.
 
-    python -m benchmarks.hostile [--cases trickle big bomb slow] [--code DIR]
+    python -m benchmarks.hostile [--cases trickle big bomb large slow] [--code DIR]
 
 `--code DIR` serves the bot from another checkout (its Procfile, its `bot` package) with this checkout's
 fakes, to measure a version before a change. Prints numbers; the tests assert the behaviour
@@ -19,6 +20,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -76,10 +78,10 @@ def peak_rss_mb(process: subprocess.Popen[str]) -> float:
     return max(peaks)
 
 
-def command(bot: BotUnderTest) -> tuple[float, str]:
-    """Posts a signed /credits 42; the seconds until its acknowledgement (inf when none came in 10 s)."""
+def command(bot: BotUnderTest, client: int = 42) -> tuple[float, str]:
+    """Posts a signed /credits; the seconds until its acknowledgement (inf when none came in 10 s)."""
     started = time.monotonic()
-    body, key = bot.command_form("42")
+    body, key = bot.command_form(str(client))
     try:
         requests.post(bot.url + "/slack/events", data=body.encode(), headers=signed_headers(body), timeout=10)
     except requests.RequestException:
@@ -87,9 +89,9 @@ def command(bot: BotUnderTest) -> tuple[float, str]:
     return time.monotonic() - started, key
 
 
-def time_to_answer(url: str, slack: FakeSlack) -> tuple[float, str]:
+def time_to_answer(url: str, slack: FakeSlack, client: int = 42) -> tuple[float, str]:
     started = time.monotonic()
-    _, key = command(BotUnderTest(url, slack))
+    _, key = command(BotUnderTest(url, slack), client)
     posts = slack.wait_for_responses(key, timeout=ANSWER_WAIT_SECONDS)
     took = time.monotonic() - started
     return took, (posts[-1].get("text", "")[:70] if posts else "(no answer)")
@@ -143,6 +145,28 @@ def memory(code: Path, name: str, reply: Reply) -> None:
             print(f"{name}: peak RSS {peak_rss_mb(process):.0f} MB (idle {idle:.0f}), {took:.1f} s: {text!r}")
 
 
+def large_logs(code: Path, entries: int = 200_000, together: int = 3) -> None:
+    """Peak RSS for one lookup of a log of `entries` (about 29 MB of JSON), then `together` lookups at once
+    (different clients, so each is its own WHMCS call; the fake sends every one the same queued log)."""
+    whmcs = FakeWhmcs()
+    description = "Credit Applied to Invoice #{}"
+    rows = [entry(n, "2024-01-01", description.format(n), "-1.00", relid=n) for n in range(entries)]
+    reply = php_json(credits_reply(42, rows)).encode()  # encoded once: the fake would take seconds each time
+    whmcs.queue(*[Reply(reply) for _ in range(together + 1)])
+    env = {"WHMCS_TIMEOUT": "60"}
+    with FakeSlack() as slack, whmcs, web_process(code, serving_env(slack, whmcs) | env) as (process, url):
+        idle = peak_rss_mb(process)
+        took, _ = time_to_answer(url, slack)
+        one = peak_rss_mb(process)
+        with ThreadPoolExecutor(together) as pool:
+            many = list(pool.map(lambda n: time_to_answer(url, slack, 100 + n)[0], range(together)))
+        print(
+            f"a log of {entries:,} entries ({len(reply) / 1e6:.0f} MB of JSON): one lookup {took:.1f} s, "
+            f"peak RSS {one:.0f} MB (idle {idle:.0f}); {together} at once {max(many):.1f} s, "
+            f"peak {peak_rss_mb(process):.0f} MB"
+        )
+
+
 def slow_clients(code: Path, count: int = 200, commands: int = 10) -> None:
     """`count` connections that never finish a request (a third each: a partial request line, headers a
     byte at a time, a body that never completes), then signed commands one after another."""
@@ -188,6 +212,7 @@ CASES: dict[str, Callable[[Path], None]] = {
         "a gzip bomb (1 GiB unpacked)",
         Reply(gzip_bomb(1 << 30), headers={"Content-Encoding": "gzip"}),
     ),
+    "large": large_logs,
     "slow": slow_clients,
 }
 

@@ -71,12 +71,13 @@ class SlowRequests:
         return closed
 
 
+def is_busy(channel: HTTPChannel) -> bool:
+    """Whether a request of this connection is being answered, or its answer is still being sent."""
+    return bool(channel.requests or channel.total_outbufs_len)
+
+
 def busy(channels: Iterable[object]) -> bool:
-    """Whether a request is being answered or an answer is still being sent."""
-    return any(
-        isinstance(channel, HTTPChannel) and (channel.requests or channel.total_outbufs_len)
-        for channel in channels
-    )
+    return any(isinstance(channel, HTTPChannel) and is_busy(channel) for channel in channels)
 
 
 class WaitressWorker(Worker):  # type: ignore[misc]  # gunicorn has no type hints
@@ -104,8 +105,12 @@ class WaitressWorker(Worker):  # type: ignore[misc]  # gunicorn has no type hint
             wasyncore.loop(timeout=LOOP_SECONDS, use_poll=True, map=channels, count=1)
             slow.sweep(list(channels.values()), time.time())
         for dispatcher in list(channels.values()):
-            if isinstance(dispatcher, BaseWSGIServer):
-                dispatcher.accepting = False
+            if isinstance(dispatcher, BaseWSGIServer) and dispatcher.socket is not None:
+                dispatcher.accepting = False  # stop accepting: new connections are refused
+                dispatcher.del_channel()
+                dispatcher.socket.close()
+            elif isinstance(dispatcher, HTTPChannel) and not is_busy(dispatcher):
+                dispatcher.handle_close()  # idle, or a request still arriving: it would never be answered
         finish_by = time.monotonic() + FINISH_SECONDS
         while busy(list(channels.values())) and time.monotonic() < finish_by:
             wasyncore.loop(timeout=0.05, use_poll=True, map=channels, count=1)
