@@ -21,6 +21,7 @@ from bot.core.views import CreditView
 from bot.state.memory import MemoryStore
 from bot.telemetry.logs import event
 from bot.whmcs.client import WhmcsClient
+from bot.whmcs.transport import longest_call
 
 logger = logging.getLogger(__name__)
 CURRENCIES_TTL_SECONDS = 3600.0
@@ -65,9 +66,9 @@ def missing_permission_note(error: WhmcsPermissionError, what: str) -> str:
 
 def details_wait(whmcs_timeout: float) -> float:
     """How long a lookup waits for its GetClientsDetails once its log is in: the longest a WHMCS call can
-    take (waiting WHMCS_TIMEOUT for a slot, then its deadline of WHMCS_TIMEOUT), and a second for the
-    side-call thread to start. The transport ends the call by then; this bound holds even if it did not."""
-    return 2 * whmcs_timeout + 1
+    take (waiting for a slot, then its deadline), and a second for the side-call thread to start. The
+    transport ends the call by then; this bound holds even if it did not."""
+    return longest_call(whmcs_timeout) + 1
 
 
 class Lookups:

@@ -190,6 +190,17 @@ class _WatchedAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
+SLOT_WAIT_DEADLINES = 3
+"""How many WHMCS_TIMEOUTs a call may wait for a free slot. A burst (8 x BOT_CONCURRENCY lookups share
+2 x BOT_CONCURRENCY slots) queues a few calls deep behind a slow WHMCS; those are served, not failed, while
+a call still waiting after this long is told WHMCS did not answer."""
+
+
+def longest_call(whmcs_timeout: float) -> float:
+    """The longest one WHMCS action can take through HttpTransport: waiting for a slot, then its deadline."""
+    return (SLOT_WAIT_DEADLINES + 1) * whmcs_timeout
+
+
 READ_CHUNK = 64 * 1024
 
 
@@ -234,8 +245,8 @@ class HttpTransport:
     request may have reached WHMCS) and never an error WHMCS answered (an authentication failure retried
     would count towards WHMCS's ban after 3 failed logins). All of it happens within one Deadline of
     WHMCS_TIMEOUT seconds from the moment the call has its slot, and the reply is read up to
-    WHMCS_MAX_REPLY_MB. Since no call holds a slot longer than that, waiting for one is bounded by the same
-    time: a call that finds every slot taken for WHMCS_TIMEOUT fails as a timeout too.
+    WHMCS_MAX_REPLY_MB. Waiting for a slot is bounded too, by SLOT_WAIT_DEADLINES deadlines: no call holds a
+    slot longer than one, so only a queue several calls deep waits that long, and then fails as a timeout.
     Redirects are not followed: a 307 or 308 would send the credentials again to wherever it points, even
     plain http, so a redirect is an error that names its target.
     A 5xx that persists comes back as the last response (`raise_on_status=False`), so it is explained from
@@ -280,7 +291,7 @@ class HttpTransport:
         self._session.headers["User-Agent"] = "credits-bot"
 
     def __call__(self, action: str, fields: dict[str, str]) -> object:
-        if not self._slots.acquire(timeout=self._deadline):
+        if not self._slots.acquire(timeout=SLOT_WAIT_DEADLINES * self._deadline):
             raise self._timed_out()
         try:
             with Deadline(self._deadline) as deadline:
