@@ -104,7 +104,7 @@ def run_lookup(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
     settings = DEMO_SETTINGS if args.demo else config.load(WhmcsSettings)
     whmcs = WhmcsClient(demo_transport if args.demo else HttpTransport(settings))
     with ThreadPoolExecutor(2) as side_calls:
-        lookups = Lookups(whmcs, side_calls)
+        lookups = Lookups(whmcs, side_calls, whmcs_timeout=settings.whmcs_timeout)
         try:
             resolved = lookups.resolve(args.client)
             if isinstance(resolved, Choices):

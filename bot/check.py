@@ -29,6 +29,7 @@ from bot.core.errors import (
     WhmcsIpBanned,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
+    WhmcsReplyTooLarge,
     WhmcsUnavailable,
     WhmcsUnexpectedReply,
 )
@@ -172,6 +173,9 @@ class OperatorAdvice:
 
     def unexpected_reply(self, error: WhmcsUnexpectedReply) -> str:
         return f"WHMCS answered GetCredits with something unexpected ({error.message})"
+
+    def reply_too_large(self, error: WhmcsReplyTooLarge) -> str:
+        return f"{error}: raise WHMCS_MAX_REPLY_MB if this client's log is really that large"
 
     def other(self, error: WhmcsError) -> str:
         return f"WHMCS refused GetCredits: {error.message}"

@@ -62,6 +62,7 @@ class WhmcsSettings(BaseSettings):
     whmcs_secret: SecretStr
     whmcs_access_key: SecretStr | None = None
     whmcs_timeout: float = Field(default=10.0, gt=0, le=120)
+    whmcs_max_reply_mb: float = Field(default=50.0, gt=0, le=2000)
     whmcs_admin_path: str = "admin"
 
     @field_validator("whmcs_url")

@@ -34,7 +34,7 @@ from bot.telemetry.metrics import Metrics
 from bot.whmcs.client import WhmcsClient
 from bot.whmcs.credentials import CredentialsBreaker
 from bot.whmcs.demo import DEMO_SETTINGS, demo_transport
-from bot.whmcs.transport import HttpTransport, Transport
+from bot.whmcs.transport import HttpTransport, Transport, longest_call
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +65,8 @@ def build_services(
     status = WhmcsStatus()
     if whmcs is not None:
         http = HttpTransport(whmcs, pool_size=2 * slack.bot_concurrency)
-        longest_call = 2.5 * whmcs.whmcs_timeout + 1
-        breaker = CredentialsBreaker(http, shared.logins, clock=clock, probe_seconds=longest_call)
+        probe_seconds = longest_call(whmcs.whmcs_timeout) + 1
+        breaker = CredentialsBreaker(http, shared.logins, clock=clock, probe_seconds=probe_seconds)
         transport, status = breaker, WhmcsStatus(breaker.resumes_at)
     side_calls = ThreadPoolExecutor(slack.lookup_threads, thread_name_prefix="whmcs-side")
 
@@ -86,7 +86,7 @@ def build_services(
             http.close()
 
     return Services(
-        lookups=Lookups(whmcs_client, side_calls, shared.store),
+        lookups=Lookups(whmcs_client, side_calls, shared.store, whmcs_timeout=whmcs_settings.whmcs_timeout),
         policy=AccessPolicy(
             users=frozenset(slack.credits_allowed_users),
             groups=tuple(slack.credits_allowed_usergroups),

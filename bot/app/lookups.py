@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass
 
 from bot.core.clients import ClientDetails, ClientMatch, Currency, currency_for
@@ -21,6 +22,7 @@ from bot.core.views import CreditView
 from bot.state.memory import MemoryStore
 from bot.telemetry.logs import event
 from bot.whmcs.client import WhmcsClient
+from bot.whmcs.transport import longest_call
 
 logger = logging.getLogger(__name__)
 CURRENCIES_TTL_SECONDS = 3600.0
@@ -82,10 +84,25 @@ def missing_permission_note(error: WhmcsPermissionError, what: str) -> str:
     )
 
 
+def details_wait(whmcs_timeout: float) -> float:
+    """How long a lookup waits for its GetClientsDetails once its log is in: the longest a WHMCS call can
+    take (waiting for a slot, then its deadline), and a second for the side-call thread to start. The
+    transport ends the call by then; this bound holds even if it did not."""
+    return longest_call(whmcs_timeout) + 1
+
+
 class Lookups:
-    def __init__(self, whmcs: WhmcsClient, side_calls: Executor, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        whmcs: WhmcsClient,
+        side_calls: Executor,
+        store: Store | None = None,
+        *,
+        whmcs_timeout: float = 10.0,
+    ) -> None:
         self.whmcs = whmcs
         self._side_calls = side_calls
+        self._details_wait = details_wait(whmcs_timeout)
         self._currencies = CurrencyCache(whmcs.get_currencies, store)
 
     def warm_up(self) -> None:
@@ -134,7 +151,11 @@ class Lookups:
         notes: list[str] = []
         if details_call is not None:
             try:
-                details = details_call.result()
+                details = details_call.result(timeout=self._details_wait)
+            except FutureTimeout:
+                details_call.cancel()
+                event(logger, "client_details_failed", logging.WARNING, client=client_id, kind="timeout")
+                notes.append("The client's name and balance could not be loaded from WHMCS just now.")
             except WhmcsPermissionError as error:
                 notes.append(missing_permission_note(error, "the client's name and balance are not shown"))
             except ClientNotFound:

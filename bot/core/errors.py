@@ -22,6 +22,7 @@ class ErrorKind(StrEnum):
     IP_BANNED = "ip_banned"
     UNAVAILABLE = "unavailable"
     UNEXPECTED_REPLY = "unexpected_reply"
+    REPLY_TOO_LARGE = "reply_too_large"
     OTHER = "other"
 
 
@@ -37,6 +38,7 @@ class Explainer(Protocol):
     def ip_banned(self, error: WhmcsIpBanned) -> str: ...
     def unavailable(self, error: WhmcsUnavailable) -> str: ...
     def unexpected_reply(self, error: WhmcsUnexpectedReply) -> str: ...
+    def reply_too_large(self, error: WhmcsReplyTooLarge) -> str: ...
     def other(self, error: WhmcsError) -> str: ...
 
 
@@ -207,6 +209,29 @@ class WhmcsUnexpectedReply(WhmcsError):
 
     def __str__(self) -> str:
         return f"unexpected reply from WHMCS: {self.message}"
+
+
+class WhmcsReplyTooLarge(WhmcsError):
+    """WHMCS's reply, decoded (decompressed), passed the size the bot reads (`WHMCS_MAX_REPLY_MB`): reading
+    on would hold it all in memory, so the reply is dropped. `read_bytes` is how much had been read by then
+    (or the Content-Length that announced it, when nothing needed reading)."""
+
+    kind: ClassVar[ErrorKind] = ErrorKind.REPLY_TOO_LARGE
+    outcome: ClassVar[Outcome] = Outcome.WHMCS_ERROR
+
+    def explain(self, explainer: Explainer) -> str:
+        return explainer.reply_too_large(self)
+
+    def __init__(self, read_bytes: int, limit_bytes: int) -> None:
+        super().__init__(f"reply over {limit_bytes / 1e6:g} MB (at least {read_bytes:,} bytes)")
+        self.read_bytes = read_bytes
+        self.limit_bytes = limit_bytes
+
+    def __str__(self) -> str:
+        return (
+            f"WHMCS's reply is larger than WHMCS_MAX_REPLY_MB ({self.limit_bytes / 1e6:g} MB): "
+            f"at least {self.read_bytes:,} bytes decoded"
+        )
 
 
 def error_kind(error: WhmcsError) -> str:

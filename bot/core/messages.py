@@ -15,6 +15,7 @@ from bot.core.errors import (
     WhmcsIpBanned,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
+    WhmcsReplyTooLarge,
     WhmcsUnavailable,
     WhmcsUnexpectedReply,
 )
@@ -62,6 +63,12 @@ class SlackSentences:
 
     def unexpected_reply(self, error: WhmcsUnexpectedReply) -> str:
         return "WHMCS answered with something unexpected; try again, and tell an admin if it persists."
+
+    def reply_too_large(self, error: WhmcsReplyTooLarge) -> str:
+        return (
+            "This credit log is too large to show here "
+            f"(WHMCS's reply passed {error.limit_bytes / 1e6:g} MB); an admin can see it in WHMCS."
+        )
 
     def other(self, error: WhmcsError) -> str:
         return f"WHMCS refused the lookup: {escape(error.message[:300])}"

@@ -1,7 +1,9 @@
 """gunicorn settings shared by the Procfile's web line and `python -m bot serve`.
 
 One process with threads: acknowledgements take milliseconds, lookups run on the app's own pool, and the
-app is loaded before binding so a configuration error stops start-up with its one-line message.
+app is loaded before binding so a configuration error stops start-up with its one-line message. The worker
+serves with waitress (`bot.serve.waitress_worker`), which reads whole requests in an event loop before a
+thread takes them, so slow or idle clients cannot hold the threads that acknowledge commands.
 """
 
 import os
@@ -9,12 +11,12 @@ from typing import Any
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
 workers = 1
-worker_class = "gthread"
+worker_class = "bot.serve.waitress_worker.WaitressWorker"
 threads = 16
 preload_app = True
 timeout = 30
 graceful_timeout = 25
-keepalive = 75
+keepalive = 75  # seconds an idle connection stays open between requests (waitress channel_timeout)
 accesslog = None
 loglevel = "warning"
 # gunicorn's own warnings and errors (a worker timeout, a crash) go through the root logger, which the app

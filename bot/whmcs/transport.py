@@ -1,22 +1,30 @@
-"""How a WHMCS action travels: one pooled HTTP session, bounded retries, failures typed by cause.
+"""How a WHMCS action travels: one pooled HTTP session, bounded retries, one deadline for the whole action,
+a bounded reply size, failures typed by cause.
 
 A transport hands back WHMCS's reply uninterpreted; what it means is decided in `bot.core.whmcs_replies`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
-from bot.core.errors import WhmcsUnavailable
+from bot.core.errors import WhmcsReplyTooLarge, WhmcsUnavailable
 from bot.core.php_output import json_reply
 from bot.settings import WhmcsSettings, shown_url
 from bot.telemetry.logs import event
@@ -69,7 +77,149 @@ class PhpOutputNotices:
 php_output = PhpOutputNotices()
 
 
-def decode_reply(body: bytes, status: int) -> object:
+class Deadline:
+    """The one deadline of a WHMCS action, from the first connection attempt to the last byte of the reply,
+    retries included.
+
+    requests' timeout bounds each socket operation, not the call: a WHMCS that trickles its body a byte at a
+    time, or a chunked body that never ends, never lets one read wait long enough to time out. So every socket
+    the action uses is watched (a duplicate of its descriptor is kept), and when the deadline passes a timer
+    shuts those sockets down: the blocked read returns at once, the action fails as a timeout and its
+    connection is dropped, not returned to the pool.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._ends = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._watched: list[socket.socket] = []
+        self.passed = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def remaining(self) -> float:
+        return max(self._ends - time.monotonic(), 0.0)
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut `sock` down when the deadline passes (at once if it has). A duplicate descriptor, because
+        urllib3 may close its own (and the number be reused) before the deadline; shutdown acts on the
+        connection, whichever descriptor names it, and TLS wraps the same connection."""
+        copy = socket.socket(sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno()))
+        with self._lock:
+            self._watched.append(copy)
+            if self.passed:
+                _shut(copy)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.passed = True
+            for sock in self._watched:
+                _shut(sock)
+
+    def __enter__(self) -> Self:
+        _current.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._timer.cancel()
+        _current.deadline = None
+        with self._lock:
+            for sock in self._watched:
+                sock.close()
+            self._watched.clear()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # closed by the other end already: nothing left to stop
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+_current = threading.local()
+"""The deadline of the action this thread is running: urllib3 opens and reuses connections in the calling
+thread, so the connection classes below find it here."""
+
+
+def _watch(sock: socket.socket | None) -> None:
+    deadline: Deadline | None = getattr(_current, "deadline", None)
+    if deadline is not None and sock is not None:
+        deadline.watch(sock)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    """An HTTP connection whose socket the running action's Deadline can shut, new or reused."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _watch(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    """The same for TLS: the plain socket is watched before TLS wraps it."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _watch(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter, with pools whose connections the action's Deadline can shut."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+SLOT_WAIT_DEADLINES = 3
+"""How many WHMCS_TIMEOUTs a call may wait for a free slot. A burst (8 x BOT_CONCURRENCY lookups share
+2 x BOT_CONCURRENCY slots) queues a few calls deep behind a slow WHMCS; those are served, not failed, while
+a call still waiting after this long is told WHMCS did not answer."""
+
+
+def longest_call(whmcs_timeout: float) -> float:
+    """The longest one WHMCS action can take through HttpTransport: waiting for a slot, then its deadline."""
+    return (SLOT_WAIT_DEADLINES + 1) * whmcs_timeout
+
+
+READ_CHUNK = 64 * 1024
+
+
+def read_limited(response: requests.Response, limit: int) -> bytearray:
+    """The body, decoded as sent (gzip, deflate), read a chunk at a time and abandoned as soon as it passes
+    `limit` bytes: a 200 MB reply or a gzip bomb is never held whole. A Content-Length over the limit (of
+    a body sent without compression) fails before anything is read."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and not response.headers.get("Content-Encoding") and int(declared) > limit:
+        raise WhmcsReplyTooLarge(int(declared), limit)
+    body = bytearray()
+    for chunk in response.raw.stream(READ_CHUNK, decode_content=True):
+        body += chunk
+        if len(body) > limit:
+            raise WhmcsReplyTooLarge(len(body), limit)
+    return body
+
+
+def decode_reply(body: bytes | bytearray, status: int) -> object:
     """WHMCS's JSON whatever the HTTP status (login failures come as 403 with a JSON body).
 
     Numbers are parsed as Decimal so that no amount ever passes through float. PHP's own messages around
@@ -93,7 +243,10 @@ class HttpTransport:
 
     Retries go through urllib3: connection errors up to twice, a 5xx once, never a read timeout (the
     request may have reached WHMCS) and never an error WHMCS answered (an authentication failure retried
-    would count towards WHMCS's ban after 3 failed logins). The worst case is about 2.25 x WHMCS_TIMEOUT.
+    would count towards WHMCS's ban after 3 failed logins). All of it happens within one Deadline of
+    WHMCS_TIMEOUT seconds from the moment the call has its slot, and the reply is read up to
+    WHMCS_MAX_REPLY_MB. Waiting for a slot is bounded too, by SLOT_WAIT_DEADLINES deadlines: no call holds a
+    slot longer than one, so only a queue several calls deep waits that long, and then fails as a timeout.
     Redirects are not followed: a 307 or 308 would send the credentials again to wherever it points, even
     plain http, so a redirect is an error that names its target.
     A 5xx that persists comes back as the last response (`raise_on_status=False`), so it is explained from
@@ -106,6 +259,8 @@ class HttpTransport:
     def __init__(self, settings: WhmcsSettings, pool_size: int = 10) -> None:
         self._slots = threading.BoundedSemaphore(pool_size)
         self._url = settings.api_url
+        self._deadline = settings.whmcs_timeout
+        self._max_reply = int(settings.whmcs_max_reply_mb * 1_000_000)
         self._timeout = (
             min(settings.whmcs_timeout, max(settings.whmcs_timeout / 4, 1.0)),
             settings.whmcs_timeout,
@@ -129,20 +284,28 @@ class HttpTransport:
             respect_retry_after_header=False,
             raise_on_status=False,
         )
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=retry)
+        adapter = _WatchedAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=retry)
         self._session = requests.Session()
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._session.headers["User-Agent"] = "credits-bot"
 
     def __call__(self, action: str, fields: dict[str, str]) -> object:
-        with self._slots:
-            return self._post(action, fields)
+        if not self._slots.acquire(timeout=SLOT_WAIT_DEADLINES * self._deadline):
+            raise self._timed_out()
+        try:
+            with Deadline(self._deadline) as deadline:
+                return self._post(action, fields, deadline)
+        finally:
+            self._slots.release()
 
     def close(self) -> None:
         self._session.close()
 
-    def _post(self, action: str, fields: dict[str, str]) -> object:
+    def _timed_out(self) -> WhmcsUnavailable:
+        return WhmcsUnavailable(f"no complete answer within {self._deadline:g} s", cause="timeout")
+
+    def _post(self, action: str, fields: dict[str, str], deadline: Deadline) -> object:
         started = time.monotonic()
         try:
             response = self._session.post(
@@ -150,28 +313,44 @@ class HttpTransport:
                 data={"action": action, **self._credentials, **fields},
                 timeout=self._timeout,
                 allow_redirects=False,
+                stream=True,
             )
         except (requests.ConnectTimeout, requests.ReadTimeout):
-            raise WhmcsUnavailable(f"no answer within {self._timeout[1]:g} s", cause="timeout") from None
+            raise self._timed_out() from None
         except requests.exceptions.SSLError as error:
+            if deadline.passed:
+                raise self._timed_out() from None
             raise WhmcsUnavailable(f"TLS handshake failed ({tls_reason(str(error))})", cause="tls") from None
         except requests.ConnectionError as error:
+            if deadline.passed:
+                raise self._timed_out() from None
             raise connection_failure(str(error)) from None
         except requests.RequestException as error:
+            if deadline.passed:
+                raise self._timed_out() from None
             raise WhmcsUnavailable(type(error).__name__, cause="connection") from None
+        with response:
+            if response.is_redirect:
+                raise WhmcsUnavailable(
+                    f"HTTP {response.status_code} redirect to "
+                    f"{redirect_target(response.headers['Location'])}: "
+                    "set WHMCS_URL to the address WHMCS redirects to",
+                    cause="http_status",
+                )
+            try:
+                body = read_limited(response, self._max_reply)
+            except (urllib3.exceptions.HTTPError, OSError) as error:
+                if deadline.passed or isinstance(error, urllib3.exceptions.ReadTimeoutError):
+                    raise self._timed_out() from None
+                raise WhmcsUnavailable("the reply broke off before its end", cause="connection") from None
         logger.debug(
-            "whmcs call action=%s status=%s ms=%d",
+            "whmcs call action=%s status=%s bytes=%d ms=%d",
             action,
             response.status_code,
+            len(body),
             (time.monotonic() - started) * 1000,
         )
-        if response.is_redirect:
-            raise WhmcsUnavailable(
-                f"HTTP {response.status_code} redirect to {redirect_target(response.headers['Location'])}: "
-                "set WHMCS_URL to the address WHMCS redirects to",
-                cause="http_status",
-            )
-        return decode_reply(response.content, response.status_code)
+        return decode_reply(body, response.status_code)
 
 
 def redirect_target(location: str) -> str:

@@ -15,6 +15,7 @@ from bot.core.errors import (
     WhmcsIpBanned,
     WhmcsIpNotAllowed,
     WhmcsPermissionError,
+    WhmcsReplyTooLarge,
     WhmcsUnavailable,
     WhmcsUnexpectedReply,
     error_kind,
@@ -58,6 +59,9 @@ class NamesTheMethod:
     def unexpected_reply(self, error: WhmcsUnexpectedReply) -> str:
         return self._said("unexpected_reply", error)
 
+    def reply_too_large(self, error: WhmcsReplyTooLarge) -> str:
+        return self._said("reply_too_large", error)
+
     def other(self, error: WhmcsError) -> str:
         return self._said("other", error)
 
@@ -91,6 +95,12 @@ EVERY_ERROR = [
         "unavailable",
     ),
     (WhmcsUnexpectedReply("no result"), ErrorKind.UNEXPECTED_REPLY, Outcome.WHMCS_ERROR, "unexpected_reply"),
+    (
+        WhmcsReplyTooLarge(50_000_001, 50_000_000),
+        ErrorKind.REPLY_TOO_LARGE,
+        Outcome.WHMCS_ERROR,
+        "reply_too_large",
+    ),
     (WhmcsError("Something else"), ErrorKind.OTHER, Outcome.WHMCS_ERROR, "other"),
 ]
 

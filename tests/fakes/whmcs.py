@@ -3,15 +3,18 @@
 Replies are encoded as WHMCS's `json_encode` writes them (`<`, `>`, `&`, `'`, `"` inside strings as
 `\u003c`, `\u003e`, `\u0026`, `\u0027`, `\u0022`), and a search is matched against text stored the way
 WHMCS stores input, HTML-escaped (issue 12 §7). `php_output` is what PHP prints before every reply on an
-install with `display_errors` on (issue 12 §1).
+install with `display_errors` on (issue 12 §1). A reply can also come the ways a hostile or broken server
+sends it (issue 13 §1, §2): trickled a byte at a time after prompt headers, as a chunked body that never
+ends, or gzip-encoded (`Content-Encoding: gzip`, which requests asks for by default).
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -35,6 +38,11 @@ class Reply:
     """What the fake sends back: a JSON-able object, or raw text/bytes (HTML pages, truncated JSON).
 
     `gate`, when given, holds this one answer back until the test sets it (at most HOLD_LIMIT_SECONDS).
+    `trickle` sends the body one byte every that many seconds after the headers (a server stuck writing,
+    or a slowloris in reverse); `chunks`, when given, is sent instead of the body with
+    `Transfer-Encoding: chunked`, for as long as it yields (an endless generator: a body that never ends);
+    `gzip` sends the body compressed with `Content-Encoding: gzip`, as a web server configured to compress
+    PHP's output does.
     """
 
     body: Any
@@ -43,6 +51,9 @@ class Reply:
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
     gate: threading.Event | None = None
+    trickle: float = 0.0
+    chunks: Callable[[], Iterator[bytes]] | None = None
+    gzip: bool = False
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -387,6 +398,39 @@ class _Handler(QuietHandler):
         if owner.php_output:  # PHP prints its messages first, and its default Content-Type is text/html
             body, content_type = owner.php_output.encode() + body, "text/html; charset=utf-8"
         try:
-            self.send(reply.status, body, content_type, reply.headers)
+            if reply.chunks is not None:
+                self.send_chunked(reply.status, reply.chunks(), content_type, reply.headers)
+            elif reply.trickle:
+                self.send_trickled(reply.status, body, content_type, reply.trickle)
+            elif reply.gzip:
+                self.send(reply.status, gzip.compress(body), content_type, {"Content-Encoding": "gzip"})
+            else:
+                self.send(reply.status, body, content_type, reply.headers)
         except (BrokenPipeError, ConnectionResetError):
             return
+
+    def send_chunked(
+        self, status: int, chunks: Iterator[bytes], content_type: str, headers: dict[str, str]
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        for chunk in chunks:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def send_trickled(self, status: int, body: bytes, content_type: str, pause: float) -> None:
+        """Prompt headers, then the body a byte at a time: each read on the other side gets a byte well
+        within any per-read timeout, so only a deadline on the whole call ends it."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
+        for byte in body:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(pause)
