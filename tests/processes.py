@@ -78,14 +78,16 @@ def shell_process(command: str, env: dict[str, str]) -> Iterator[tuple[subproces
 
 
 def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 20, status: int = 200) -> float:
-    """Seconds until `/healthz` answers `status` (503: serving, but not connected to Slack)."""
+    """Seconds until `/healthz` answers `status` (503: serving, but not connected to Slack). A worker that
+    is still making its start's warm-up call holds requests in the listen backlog: a read timeout is
+    waited out like a refused connection."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         assert process.poll() is None, process.stderr.read() if process.stderr else "exited"
         try:
             if requests.get(url + "/healthz", timeout=1).status_code == status:
                 return time.monotonic() - started
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.05)
     raise AssertionError(f"/healthz never answered {status}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass
 
@@ -25,6 +25,10 @@ from bot.whmcs.client import WhmcsClient
 from bot.whmcs.transport import longest_call
 
 logger = logging.getLogger(__name__)
+
+WARM_UP_WAIT_SECONDS = 5.0
+"""How long a starting process waits for its first WHMCS answer before it serves: a healthy WHMCS answers
+well within it, and Heroku's boot timeout (60 s) is far away."""
 CURRENCIES_TTL_SECONDS = 3600.0
 
 
@@ -106,12 +110,14 @@ class Lookups:
         self._currencies = CurrencyCache(whmcs.get_currencies, store)
 
     def warm_up(self) -> None:
-        """Ask WHMCS for the currencies as soon as the process serves, ahead of its first lookup.
+        """Ask WHMCS for the currencies as the process starts, ahead of its first lookup, and wait up to
+        WARM_UP_WAIT_SECONDS for the answer before it takes requests (they wait in the listen backlog).
 
         That call is also the one that proves the credentials (`CredentialsBreaker` lets a single call try
         credentials nobody has seen accepted): done before anyone asks, the first lookup then sends its
-        calls together and takes one WHMCS round trip. From the cache (Redis) it asks nothing; a failure
-        is logged and left to the first lookup, which asks again.
+        calls together and takes one WHMCS round trip. A slower WHMCS is not waited for longer: the call
+        goes on in the background and lookups that come meanwhile wait for it. From the cache (Redis) it
+        asks nothing; a failure is logged and left to the first lookup, which asks again.
         """
 
         def settled(fetched: Future[dict[int, Currency]]) -> None:
@@ -120,7 +126,9 @@ class Lookups:
                 kind = error.label if isinstance(error, WhmcsError) else type(error).__name__
                 event(logger, "whmcs_warm_up_failed", logging.WARNING, kind=kind)
 
-        self._currencies.start(self._side_calls).add_done_callback(settled)
+        fetching = self._currencies.start(self._side_calls)
+        fetching.add_done_callback(settled)
+        wait([fetching], timeout=WARM_UP_WAIT_SECONDS)
 
     def resolve(self, query: ClientQuery) -> int | ClientDetails | Choices:
         """The client a query names: an id, the details found by email, or the choices of a search."""

@@ -35,8 +35,9 @@ DRAIN_MARGIN_SECONDS = 2
 
 
 def post_worker_init(worker: Any) -> None:
-    """In the worker, once it runs: ask WHMCS ahead of the first lookup (`Lookups.warm_up`). Not in
-    `create_application`: with preload_app that runs in the master, whose threads the worker lacks."""
+    """In the worker, before it serves: ask WHMCS ahead of the first lookup, waiting up to 5 s for the
+    answer (`Lookups.warm_up`). Not in `create_application`: with preload_app that runs in the master,
+    whose threads the worker lacks."""
     warm_up = getattr(getattr(worker, "wsgi", None), "warm_up", None)
     if callable(warm_up):
         warm_up()

@@ -26,11 +26,15 @@ def test_a_trickling_whmcs_ends_the_lookup_at_the_deadline_and_frees_its_slot(
 ) -> None:
     """BOT_CONCURRENCY=1 gives WHMCS two slots; the stuck lookup holds both (its log and its details) until
     the deadline, then the lookup queued behind it is answered."""
-    whmcs.queue(trickled(), trickled(), action=None)
     whmcs.set_credits(43, [entry(1, "2024-01-01", "Top-up", "5.00")])
     whmcs.clients[43] = client(43)
     settings = whmcs_settings.model_copy(update={"whmcs_timeout": TIMEOUT})
     with running_bot(slack, settings, bot_concurrency=1) as bot:
+        # A process that has answered before (credentials proven, currencies cached), so that the stuck
+        # lookup's two calls are the two trickled replies.
+        assert "Jane Doe" in all_text(bot.answer(bot.command("43")))
+        whmcs.queue(trickled(), trickled(), action=None)
+        whmcs.calls.clear()
         started = time.monotonic()
         stuck = bot.command("42")
         whmcs.wait_for_calls(2)

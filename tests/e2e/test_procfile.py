@@ -7,7 +7,8 @@ import pytest
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import FakeWhmcs, entry
 from tests.processes import procfile_web, serving_env, shell_process, wait_healthy
-from tests.slack_harness import BotUnderTest
+from tests.slack_harness import BotUnderTest, all_text
+from tests.waiting import until
 
 
 def test_web_line_serves_signed_commands(slack: FakeSlack, whmcs: FakeWhmcs) -> None:
@@ -21,6 +22,25 @@ def test_web_line_serves_signed_commands(slack: FakeSlack, whmcs: FakeWhmcs) -> 
         assert "`12.34`" in answer["blocks"][1]["fields"][0]["text"]
         forged = bot.command("42", secret="wrong")
         assert forged.status == 401
+
+
+def test_the_web_worker_proves_the_credentials_before_the_first_lookup(
+    slack: FakeSlack, whmcs: FakeWhmcs
+) -> None:
+    """Issue 12 section 8 and issue 15 section 2: the worker asks WHMCS for the currencies once it serves
+    (after gunicorn's fork), so that the first lookup finds the credentials proven and the currencies
+    cached, and sends its two calls together: one WHMCS round trip."""
+    whmcs.set_credits(42, [entry(1, "2024-01-01", "Top-up", "12.34")])
+    with procfile_web(serving_env(slack, whmcs)) as (process, url):
+        wait_healthy(url, process)
+        assert whmcs.wait_for_calls(1, action="GetCurrencies") == 1, "the worker's warm-up call"
+        until(lambda: whmcs.in_flight == 0, "the warm-up answered")
+        whmcs.latency, whmcs.most_in_flight = 0.5, 0
+        bot = BotUnderTest(url, slack)
+        assert "`12.34`" in all_text(bot.answer(bot.command("42")))
+    assert [call["action"] for call in whmcs.calls[:1]] == ["GetCurrencies"]
+    assert len(whmcs.actions("GetCurrencies")) == 1, "the lookup found them cached"
+    assert whmcs.most_in_flight == 2, "GetCredits and GetClientsDetails together"
 
 
 def test_web_line_refuses_to_start_without_an_allow_rule(slack: FakeSlack, whmcs: FakeWhmcs) -> None:
