@@ -149,7 +149,8 @@ def _watch(sock: socket.socket | None) -> None:
 
 
 class _WatchedHTTPConnection(HTTPConnection):
-    """An HTTP connection whose socket the running action's Deadline can shut, new or reused."""
+    """An HTTP connection whose socket the running action's Deadline can shut, new or reused. For TLS
+    (the subclass below) the plain socket is watched before TLS wraps it: shutting it ends the TLS read."""
 
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
@@ -161,17 +162,8 @@ class _WatchedHTTPConnection(HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    """The same for TLS: the plain socket is watched before TLS wraps it."""
-
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _watch(sock)
-        return sock
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self.sock)
-        super().request(*args, **kwargs)
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
+    """urllib3's HTTPSConnection is an HTTPConnection, so the watching methods above come first."""
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):

@@ -181,15 +181,7 @@ def guarded(services: Services, work: Work, produce: Callable[[], Answer]) -> An
         )
         return notice(failure_text(error, services.whmcs_timeout)), error.outcome
     except Exception as error:  # the person gets a reference; the operator a one-line cause
-        where = traceback.extract_tb(error.__traceback__)[-1]
-        event(
-            logger,
-            "unexpected_error",
-            logging.ERROR,
-            request_id=work.request_id,
-            kind=type(error).__name__,
-            at=f"{where.filename}:{where.lineno}",
-        )
+        log_unexpected(work, error)
         return notice(unexpected_text(work.request_id)), Outcome.ERROR
     finally:
         work.whmcs_ms = round((time.monotonic() - whmcs_started) * 1000)
@@ -208,17 +200,23 @@ def start(pool: Executor, work: Work, run: Callable[[], None]) -> None:
         try:
             run()
         except Exception as error:
-            where = traceback.extract_tb(error.__traceback__)[-1]
-            event(
-                logger,
-                "unexpected_error",
-                logging.ERROR,
-                request_id=work.request_id,
-                kind=type(error).__name__,
-                at=f"{where.filename}:{where.lineno}",
-            )
+            log_unexpected(work, error)
 
     pool.submit(running)
+
+
+def log_unexpected(work: Work, error: Exception) -> None:
+    """One line for the operator: the exception's type and where it was raised, never its message (it may
+    quote a reply or a secret)."""
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    event(
+        logger,
+        "unexpected_error",
+        logging.ERROR,
+        request_id=work.request_id,
+        kind=type(error).__name__,
+        at=f"{where.filename}:{where.lineno}",
+    )
 
 
 def promise_answer(services: Services, work: Work) -> None:
