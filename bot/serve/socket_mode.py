@@ -34,6 +34,10 @@ from bot.telemetry.logs import event
 logger = logging.getLogger("credits.socket")
 FIRST_RETRY_SECONDS = 0.5
 MAX_RETRY_SECONDS = 30.0
+SIGNAL_POLL_SECONDS = 0.5
+"""How often the main thread wakes while it waits for SIGTERM. The kernel may deliver the signal to any
+thread; Python runs its handler only in the main thread, and only once that thread runs again, which a
+wait without a timeout never does: the process then slept through SIGTERM until the platform's SIGKILL."""
 
 
 def connect(handler: SocketModeHandler, stop: threading.Event) -> bool:
@@ -87,7 +91,8 @@ def run(demo: bool) -> int:
             routes = status_app(handler.client.is_connected, served.exposed_metrics)
             status = serve_status(routes, served.settings.port)
         if connect(handler, stop):
-            stop.wait()
+            while not stop.wait(SIGNAL_POLL_SECONDS):
+                pass
     except ConfigurationError as error:
         config.exit_with(error)
     finally:
