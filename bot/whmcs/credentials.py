@@ -124,9 +124,19 @@ class CredentialsBreaker:
         return datetime.now(UTC) + timedelta(seconds=max(moment - self._clock(), 0))
 
     def _admit(self) -> Admission:
-        """Raise while paused; else whether this call goes as usual, as the probe, or waits for one."""
+        """Raise while paused; else whether this call goes as usual, as the probe, or waits for one.
+
+        Decided on a plain read: only taking the probe's reservation changes the record, and only that
+        needs the ledger's atomic update (with Redis a WATCH/MULTI transaction); any other call costs one
+        read (with Redis one GET)."""
         now = self._clock()
-        decision = self._ledger.update(lambda record: login_budget.admit(record, now, self._probe_seconds))
+
+        def decide(record: LoginRecord) -> tuple[login_budget.Decision, LoginRecord]:
+            return login_budget.admit(record, now, self._probe_seconds)
+
+        decision, _ = decide(self._ledger.read())
+        if decision.admission is Admission.PROBE:
+            decision = self._ledger.update(decide)
         if decision.admission is Admission.PAUSED:
             raise WhmcsCredentialsPaused(decision.message, self._as_utc(decision.resumes_at))
         return decision.admission
