@@ -131,7 +131,7 @@ def pick(services: Services, picking: Picking) -> None:
     """On the lookup pool: open the picker modal where the command was typed."""
     work = picking.work
     destination = Destination(work.user_id, work.channel_id, work.response_url)
-    finish(services, work, open_picker(services, work, work.trigger_id, destination))
+    finish(services, work, open_picker(services, work, destination))
 
 
 def answer(services: Services, work: Work, request: Lookup) -> Answer:

@@ -103,7 +103,7 @@ def register(app: App, services: Services) -> None:
 
     def picker_pressed(body: dict[str, Any], context: BoltContext) -> None:
         work: Work = context.get(HOME_WORK) or Work.of_shortcut(body)
-        finish(services, work, open_picker(services, work, work.trigger_id, Destination(work.user_id)))
+        finish(services, work, open_picker(services, work, Destination(work.user_id)))
 
     def show_pressed(body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
         work: Work = context.get(HOME_WORK) or Work.of_shortcut(body)

@@ -21,6 +21,6 @@ def register(app: App, services: Services) -> None:
 
     def opening(body: dict[str, Any], context: BoltContext) -> None:
         work: Work = context.get(OPENING) or Work.of_shortcut(body)
-        finish(services, work, open_picker(services, work, work.trigger_id, Destination(work.user_id)))
+        finish(services, work, open_picker(services, work, Destination(work.user_id)))
 
     app.shortcut(PICKER_CALLBACK)(ack=acknowledge, lazy=[opening])

@@ -55,9 +55,9 @@ SUBMITTED = "credits_submitted"
 NOT_OPENED = "I couldn't open the client picker just now; type `/credits 42` (an id, email or name) instead."
 
 
-def open_picker(services: Services, work: Work, trigger_id: str, destination: Destination) -> Outcome:
-    """views.open with the trigger (Slack allows 3 s from the click or command); a denied person gets a
-    modal that says who to ask instead of the picker."""
+def open_picker(services: Services, work: Work, destination: Destination) -> Outcome:
+    """views.open with the work's trigger (Slack allows 3 s from the click or command); a denied person
+    gets a modal that says who to ask instead of the picker."""
     decision = access(services, work, may_ask_slack=True)
     if not decision.allowed:
         view = notice_view(denial(services, decision)["text"])
@@ -68,7 +68,7 @@ def open_picker(services: Services, work: Work, trigger_id: str, destination: De
         view = picker_view(reference)
         outcome = Outcome.PICKER
     try:
-        services.slack.views_open(trigger_id=trigger_id, view=view)
+        services.slack.views_open(trigger_id=work.trigger_id, view=view)
     except (SlackApiError, OSError) as error:
         reason = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
         event(logger, "picker_not_opened", logging.WARNING, request_id=work.request_id, reason=str(reason))
