@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -13,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bot.__main__ import main
 from bot.core.clients import ClientDetails
 from bot.core.commands import Invalid, parse_command
 from bot.core.credits import CreditEntry, CreditLog
@@ -39,7 +42,8 @@ ENTRIES = [
 ]
 
 
-def run_cli(*args: str, whmcs: FakeWhmcs | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+def cli_environment(whmcs: FakeWhmcs | None, env: dict[str, str]) -> dict[str, str]:
+    """This process's environment without WHMCS or Slack settings, then those of `whmcs` and `env`."""
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith(("WHMCS_", "SLACK_"))
     }
@@ -48,21 +52,50 @@ def run_cli(*args: str, whmcs: FakeWhmcs | None = None, **env: str) -> subproces
             WHMCS_URL=whmcs.url, WHMCS_IDENTIFIER=IDENTIFIER, WHMCS_SECRET=SECRET, WHMCS_TIMEOUT="1"
         )
     environment.update(env)
+    return environment
+
+
+def run_cli(*args: str, whmcs: FakeWhmcs | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` in a process of its own, as a person runs it."""
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,
         text=True,
-        env=environment,
+        env=cli_environment(whmcs, env),
         timeout=30,
         check=False,
     )
+
+
+def cli(*args: str, whmcs: FakeWhmcs | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    """What `run_cli` gives, from `bot.__main__.main` in this process: an interpreter start for each call
+    was a fifth of the whole suite's CPU time. The output's line ends are read as `text=True` reads them;
+    `test_the_entry_point_is_the_same_in_a_process_of_its_own` holds the two to the same answers."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        for key in os.environ:
+            patch.delenv(key)
+        for key, value in cli_environment(whmcs, env).items():
+            patch.setenv(key, value)
+        with redirect_stdout(stdout), redirect_stderr(stderr):
+            try:
+                code = main(list(args))
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 1
+    return subprocess.CompletedProcess(
+        ["python", "-m", "bot", *args], code, universal(stdout.getvalue()), universal(stderr.getvalue())
+    )
+
+
+def universal(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 @pytest.mark.parametrize("shape", ["live", "documented"])
 def test_lookup_prints_entries_and_exact_total(whmcs: FakeWhmcs, shape: str) -> None:
     reply = credits_reply(42, ENTRIES)
     whmcs.queue(Reply(reply if shape == "live" else flattened(reply)))
-    result = run_cli("lookup", "#42", whmcs=whmcs)
+    result = cli("lookup", "#42", whmcs=whmcs)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "Credit log of client #42"
@@ -74,7 +107,7 @@ def test_lookup_prints_entries_and_exact_total(whmcs: FakeWhmcs, shape: str) -> 
 
 def test_lookup_json_keeps_amounts_as_strings(whmcs: FakeWhmcs) -> None:
     whmcs.set_credits(42, ENTRIES)
-    result = run_cli("lookup", "42", "--json", whmcs=whmcs)
+    result = cli("lookup", "42", "--json", whmcs=whmcs)
     data: dict[str, Any] = json.loads(result.stdout)
     assert data["total"] == "60.12"
     assert [e["amount"] for e in data["entries"]] == ["0.07", "-40.05", "100.10"]
@@ -91,7 +124,7 @@ def test_lookup_json_keeps_amounts_as_strings(whmcs: FakeWhmcs) -> None:
 )
 def test_errors_are_one_line_on_stderr(whmcs: FakeWhmcs, reply: Reply, message: str) -> None:
     whmcs.queue(reply, reply)
-    result = run_cli("lookup", "999", whmcs=whmcs)
+    result = cli("lookup", "999", whmcs=whmcs)
     assert result.returncode == 1
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1
@@ -100,7 +133,7 @@ def test_errors_are_one_line_on_stderr(whmcs: FakeWhmcs, reply: Reply, message: 
 
 
 def test_missing_configuration_exits_2_naming_the_variable() -> None:
-    result = run_cli("lookup", "1")
+    result = cli("lookup", "1")
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "credits-bot: configuration error: WHMCS_URL is not set; "
@@ -109,7 +142,7 @@ def test_missing_configuration_exits_2_naming_the_variable() -> None:
 
 
 def test_plain_http_is_refused_with_advice() -> None:
-    result = run_cli(
+    result = cli(
         "lookup", "1", WHMCS_URL="http://billing.example.com", WHMCS_IDENTIFIER="a", WHMCS_SECRET="b"
     )
     assert result.returncode == 2
@@ -117,24 +150,24 @@ def test_plain_http_is_refused_with_advice() -> None:
 
 
 def test_invalid_client_id_is_a_usage_error() -> None:
-    result = run_cli("lookup", "2147483648", "--demo")
+    result = cli("lookup", "2147483648", "--demo")
     assert result.returncode == 2
     assert "client ids are whole numbers from 1 to 2,147,483,647" in result.stderr
 
 
 def test_demo_needs_no_configuration() -> None:
-    doc = run_cli("lookup", "1", "--demo")
+    doc = cli("lookup", "1", "--demo")
     assert doc.returncode == 0
     assert "This is a sample credit record" in doc.stdout
     assert doc.stdout.splitlines()[-1].startswith("2 entries; total 0.00")
-    long = run_cli("lookup", "2", "--demo", "--json")
+    long = cli("lookup", "2", "--demo", "--json")
     assert json.loads(long.stdout)["count"] >= 300
-    empty = run_cli("lookup", "3", "--demo")
+    empty = cli("lookup", "3", "--demo")
     assert "No credit entries." in empty.stdout
 
 
 def test_demo_ignores_the_real_whmcs_settings() -> None:
-    result = run_cli(
+    result = cli(
         "lookup", "1", "--demo", "--blocks", WHMCS_TIMEOUT="abc", WHMCS_ADMIN_PATH="real-admin-folder"
     )
     assert result.returncode == 0, result.stderr
@@ -144,9 +177,9 @@ def test_demo_ignores_the_real_whmcs_settings() -> None:
         "<https://billing.example.com/admin/clientssummary.php?userid=1|#1>"
         in message["blocks"][0]["text"]["text"]
     )
-    table = run_cli("lookup", "1", "--demo", WHMCS_TIMEOUT="abc", WHMCS_ADMIN_PATH="real-admin-folder")
+    table = cli("lookup", "1", "--demo", WHMCS_TIMEOUT="abc", WHMCS_ADMIN_PATH="real-admin-folder")
     assert table.returncode == 0, table.stderr
-    assert table.stdout == run_cli("lookup", "1", "--demo").stdout
+    assert table.stdout == cli("lookup", "1", "--demo").stdout
 
 
 def test_lookup_by_email_search_and_filters(whmcs: FakeWhmcs) -> None:
@@ -154,7 +187,7 @@ def test_lookup_by_email_search_and_filters(whmcs: FakeWhmcs) -> None:
     whmcs.clients[43] = client(43, first="Janet", email="janet@example.com")
     whmcs.set_credits(42, ENTRIES)
     whmcs.invoice_stats[42] = invoices(2, "$80.00 USD")
-    by_email = run_cli("lookup", "jane@example.com", "--since", "2024-03-02", whmcs=whmcs)
+    by_email = cli("lookup", "jane@example.com", "--since", "2024-03-02", whmcs=whmcs)
     assert by_email.returncode == 0, by_email.stderr
     lines = by_email.stdout.splitlines()
     assert lines[0] == "Credit log of Jane Doe (Acme Ltd) · #42 · jane@example.com · Active"
@@ -162,7 +195,7 @@ def test_lookup_by_email_search_and_filters(whmcs: FakeWhmcs) -> None:
     assert lines[2] == "Unpaid: 2 invoices, $80.00 USD · none overdue"
     assert lines[-2] == "2 entries (since 2024-03-02); total -39.98 (credits in 0.07, credits out -40.05)"
     assert lines[-1] == "All-time: 3 entries; total 60.12"
-    several = run_cli("lookup", "jan", whmcs=whmcs)
+    several = cli("lookup", "jan", whmcs=whmcs)
     assert several.returncode == 1
     assert "2 clients match 'jan'; look one up by its id:" in several.stderr
     assert "#43  Janet Doe (Acme Ltd)" in several.stderr
@@ -170,7 +203,7 @@ def test_lookup_by_email_search_and_filters(whmcs: FakeWhmcs) -> None:
 
 def test_lookup_csv_and_last(whmcs: FakeWhmcs) -> None:
     whmcs.set_credits(42, [*ENTRIES, entry(4, "2024-03-10", "=cmd|' /C calc'!A0", "1.00")])
-    result = run_cli("lookup", "42", "--csv", "--last", "2", whmcs=whmcs)
+    result = cli("lookup", "42", "--csv", "--last", "2", whmcs=whmcs)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "id,date,description,amount,invoice_id",
@@ -182,26 +215,26 @@ def test_lookup_csv_and_last(whmcs: FakeWhmcs) -> None:
 def test_a_zero_date_and_an_unreadable_amount_in_every_output(whmcs: FakeWhmcs) -> None:
     """Issue 12: the rows stay, the totals say they are incomplete and which entry could not be read."""
     whmcs.set_credits(42, [*ENTRIES, ZERO_DATE, UNREADABLE_AMOUNT])
-    table = run_cli("lookup", "42", whmcs=whmcs)
+    table = cli("lookup", "42", whmcs=whmcs)
     assert table.returncode == 0, table.stderr
     assert table.stdout.splitlines()[-1] == (
         "5 entries; total (incomplete) 65.12 (credits in 105.17, credits out -40.05): "
         "the amount of entry id 8 could not be read"
     )
     assert "no date" in table.stdout and "amount unreadable" in table.stdout
-    data = json.loads(run_cli("lookup", "42", "--json", whmcs=whmcs).stdout)
+    data = json.loads(cli("lookup", "42", "--json", whmcs=whmcs).stdout)
     assert (data["total"], data["total_complete"], data["unreadable_amounts"]) == (
         "65.12",
         False,
         [{"id": 8, "position": 5}],
     )
     assert data["entries"][-1]["date"] is None
-    rows = run_cli("lookup", "42", "--csv", whmcs=whmcs).stdout.splitlines()
+    rows = cli("lookup", "42", "--csv", whmcs=whmcs).stdout.splitlines()
     assert "8,2024-03-02,Imported balance,," in rows and rows[-1] == "7,,Goodwill credit,5.00,"
 
 
 def test_bad_filter_is_a_usage_error() -> None:
-    result = run_cli("lookup", "1", "--demo", "--since", "2024-05-01", "--until", "2024-01-01")
+    result = cli("lookup", "1", "--demo", "--since", "2024-05-01", "--until", "2024-01-01")
     assert result.returncode == 2
     assert "'since' is after 'until'" in result.stderr
 
@@ -219,7 +252,7 @@ def test_table_and_json_round_money_as_the_slack_answer_does() -> None:
 def test_filters_follow_the_slack_command_rules(flag: str, value: str) -> None:
     refused = parse_command(f"1 {flag.removeprefix('--')} {value}")
     assert isinstance(refused, Invalid)
-    result = run_cli("lookup", "1", "--demo", flag, value)
+    result = cli("lookup", "1", "--demo", flag, value)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines()[-1] == f"credits-bot: error: {refused.problem}"
@@ -240,7 +273,7 @@ def test_table_warns_when_the_balance_is_not_the_sum_of_the_log() -> None:
 
 
 def test_blocks_prints_the_slack_message_and_a_preview_link() -> None:
-    result = run_cli("lookup", "1", "--demo", "--blocks")
+    result = cli("lookup", "1", "--demo", "--blocks")
     assert result.returncode == 0, result.stderr
     message_text, _, preview = result.stdout.rpartition("\nPreview: ")
     message = json.loads(message_text)
@@ -254,3 +287,12 @@ def test_blocks_prints_the_slack_message_and_a_preview_link() -> None:
     assert "attachments" not in fallback
     assert any(block["type"] == "divider" for block in fallback["blocks"])
     assert "Unpaid: 3 invoices, $120.00 USD · Overdue: 1, $40.00 USD" in message["blocks"][0]["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    "args", [("lookup", "1", "--demo", "--csv"), ("lookup", "2147483648", "--demo"), ("lookup", "1")]
+)
+def test_the_entry_point_is_the_same_in_a_process_of_its_own(args: tuple[str, ...]) -> None:
+    """The in-process `cli` the other tests use answers as `python -m bot` does: output, errors, exit code."""
+    real, here = run_cli(*args), cli(*args)
+    assert (real.returncode, real.stdout, real.stderr) == (here.returncode, here.stdout, here.stderr)

@@ -39,12 +39,15 @@ def log_events(output: str) -> list[dict[str, Any]]:
 
 
 def sigterm_during_lookup(
-    slack: FakeSlack, whmcs: FakeWhmcs, env: dict[str, str]
+    slack: FakeSlack, whmcs: FakeWhmcs, env: dict[str, str], latency: float
 ) -> tuple[subprocess.Popen[str], str, float | None, float]:
-    """Start the web line, send one command, SIGTERM the process group while WHMCS is still answering."""
+    """Start the web line, send one command that WHMCS answers after `latency` seconds, SIGTERM the process
+    group while WHMCS is still answering. WHMCS turns slow once the process serves: the start's warm-up
+    call is not what these tests are about, and a slow one would only add its wait to each of them."""
     whmcs.set_credits(42, [entry(1, "2024-01-01", "Top-up", "12.34")])
     with procfile_web(env) as (process, url):
         wait_healthy(url, process)
+        whmcs.latency = latency
         reply = BotUnderTest(url, slack).command("42")
         assert reply.status == 200
         assert whmcs.wait_for_calls(1, action="GetCredits") == 1, "the lookup never reached WHMCS"
@@ -56,8 +59,7 @@ def sigterm_during_lookup(
 
 
 def test_sigterm_lets_the_lookup_in_flight_answer_then_exits_0(slack: FakeSlack, whmcs: FakeWhmcs) -> None:
-    whmcs.latency = 3
-    process, key, refused, exit_seconds = sigterm_during_lookup(slack, whmcs, serving_env(slack, whmcs))
+    process, key, refused, exit_seconds = sigterm_during_lookup(slack, whmcs, serving_env(slack, whmcs), 3)
     stdout = process.stdout.read() if process.stdout else ""
     assert process.returncode == 0
     assert refused is not None and refused < 2, "new requests are refused while the lookup finishes"
@@ -72,9 +74,8 @@ def test_sigterm_lets_the_lookup_in_flight_answer_then_exits_0(slack: FakeSlack,
 def test_a_lookup_slower_than_the_graceful_timeout_does_not_hold_the_exit(
     slack: FakeSlack, whmcs: FakeWhmcs
 ) -> None:
-    whmcs.latency = 8
     env = serving_env(slack, whmcs) | {"GUNICORN_CMD_ARGS": "--graceful-timeout 3"}
-    process, key, _, exit_seconds = sigterm_during_lookup(slack, whmcs, env)
+    process, key, _, exit_seconds = sigterm_during_lookup(slack, whmcs, env, 8)
     stdout = process.stdout.read() if process.stdout else ""
     assert process.returncode == 0
     assert exit_seconds < 6
@@ -92,7 +93,6 @@ def audit_records(output: str) -> list[dict[str, Any]]:
 def test_sigterm_into_a_hundred_slow_lookups_tells_every_person(slack: FakeSlack, whmcs: FakeWhmcs) -> None:
     """Heroku's restart 1 s into 100 lookups that WHMCS answers slowly: each person gets their answer or
     "the bot restarted", and each has an audit record, before the process exits."""
-    whmcs.latency = 2
     clients = range(100, 200)
     for number in clients:
         whmcs.set_credits(number, [entry(1, "2024-01-01", "Top-up", "1.00")])
@@ -103,6 +103,7 @@ def test_sigterm_into_a_hundred_slow_lookups_tells_every_person(slack: FakeSlack
     }
     with procfile_web(env) as (process, url), ThreadPoolExecutor(16) as senders:
         wait_healthy(url, process)
+        whmcs.latency = 2  # once the start's warm-up call has been answered
         bot = BotUnderTest(url, slack)
         replies = list(senders.map(lambda number: bot.command(str(number)), clients))
         assert all(reply.json()["text"].startswith("Looking up") for reply in replies)

@@ -85,9 +85,9 @@ def test_sigterm_lets_a_lookup_in_flight_answer_before_the_worker_exits(
     slack: FakeSlack, whmcs: FakeWhmcs, socket_mode: FakeSocketMode
 ) -> None:
     whmcs.set_credits(42, [entry(1, "2024-01-01", "Top-up", "12.34")])
-    whmcs.latency = 5.0
     with procfile_process("worker", socket_env(slack, whmcs)) as (process, url):
         wait_healthy(url, process)
+        whmcs.latency = 5.0  # once the start's warm-up call has been answered
         form, key = BotUnderTest(url, slack).command_form("42")
         socket_mode.wait_for_ack(socket_mode.send_command(dict(parse_qsl(form))))
         process.send_signal(signal.SIGTERM)
@@ -103,7 +103,6 @@ def test_sigterm_tells_the_people_whose_lookups_outlast_the_drain(
 ) -> None:
     """30 lookups of 8 s each on 8 lookup threads (BOT_CONCURRENCY=1): the drain's 23 s answer some, the
     people of the others (running or not started) are told the bot restarted, each with an audit record."""
-    whmcs.latency = 8.0
     clients = range(100, 130)
     for number in clients:
         whmcs.set_credits(number, [entry(1, "2024-01-01", "Top-up", "1.00")])
@@ -116,6 +115,7 @@ def test_sigterm_tells_the_people_whose_lookups_outlast_the_drain(
             "the warm-up answered",
             timeout=20,
         )
+        whmcs.latency = 8.0
         bot = BotUnderTest(url, slack)
         keys = []
         for number in clients:
