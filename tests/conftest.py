@@ -3,7 +3,7 @@ from __future__ import annotations
 import shutil
 import ssl
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,19 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.slack import FakeSlack
 from tests.fakes.whmcs import IDENTIFIER, SECRET, FakeWhmcs
 from tests.slack_harness import BILLING_GROUP, BOB, BotUnderTest, running_bot
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Captured output may hold the lone surrogates of the hostile-text tests, which pytest-xdist cannot
+    send from a worker (its channel is strict UTF-8): they are escaped, as a terminal would show them."""
+    report: pytest.TestReport = yield
+    report.sections = [
+        (title, text.encode("utf-8", "backslashreplace").decode("utf-8")) for title, text in report.sections
+    ]
+    return report
 
 
 @pytest.fixture(autouse=True)
