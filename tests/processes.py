@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -27,11 +29,31 @@ def procfile_command(kind: str) -> str:
     raise AssertionError(f"Procfile has no {kind} line")
 
 
+PORTS_PER_WORKER = 1500
+"""Ports a test may hand a process to listen on come from a block of their own for each pytest-xdist
+worker, below Linux's ephemeral range (32768-60999): a port the kernel picked for one worker (`bind` to 0,
+or the source port of a connection) and released could otherwise be picked again by another worker, or
+taken as a source port, before the process it was meant for listens on it."""
+_next_ports: Iterator[int] | None = None
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A loopback port nothing listens on now, that no other test worker will hand out."""
+    global _next_ports
+    if _next_ports is None:
+        worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+        block = range(20000 + worker % 8 * PORTS_PER_WORKER, 20000 + (worker % 8 + 1) * PORTS_PER_WORKER)
+        # From a random place in the block, so that two test runs at once rarely meet.
+        start = random.randrange(len(block))
+        _next_ports = itertools.cycle([*block[start:], *block[:start]])
+    for port in itertools.islice(_next_ports, PORTS_PER_WORKER):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port in this test worker's block")
 
 
 def web_environment(env: dict[str, str], port: int) -> dict[str, str]:
@@ -77,7 +99,7 @@ def shell_process(command: str, env: dict[str, str]) -> Iterator[tuple[subproces
         process.wait(timeout=30)
 
 
-def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 20, status: int = 200) -> float:
+def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 60, status: int = 200) -> float:
     """Seconds until `/healthz` answers `status` (503: serving, but not connected to Slack). A worker that
     is still making its start's warm-up call holds requests in the listen backlog: a read timeout is
     waited out like a refused connection."""
