@@ -14,6 +14,8 @@ from typing import Any
 
 from prometheus_client import make_wsgi_app
 from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 
 from bot.app.bootstrap import start_app
 from bot.app.lookup_pool import LookupPool
@@ -55,6 +57,31 @@ def status_app(healthy: Callable[[], bool], metrics: Metrics | None) -> WsgiApp:
     return application
 
 
+class GatedRequestHandler(SlackRequestHandler):
+    """Bolt's own WSGI adapter, which reads the body and turns Bolt's response into WSGI's, with the gate's
+    checks on the body between the two: a body that is not UTF-8, or that Bolt could not read, is a 400
+    (`bot.serve.gate.bolt_request`), and a request refused for its signature is logged with its age."""
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        try:
+            body = request.get_body()
+        except UnicodeDecodeError:
+            return BoltResponse(status=HTTPStatus.BAD_REQUEST, body="body is not UTF-8\n")
+        if media_type(request.environ) == JSON and not is_event(body):
+            return BoltResponse(
+                status=HTTPStatus.UNSUPPORTED_MEDIA_TYPE, body=f"{FORM}, or JSON events only\n"
+            )
+        bolt = bolt_request(body, request.environ)
+        if bolt is None:
+            return BoltResponse(status=HTTPStatus.BAD_REQUEST, body="unreadable body\n")
+        response = self.app.dispatch(bolt)
+        if response.status == HTTPStatus.UNAUTHORIZED:  # forged, or replayed: the age tells them apart
+            sent_at = whole_number(request.environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""))
+            age = None if sent_at is None else round(time.time()) - sent_at
+            event(logger, "request_refused", reason="signature", timestamp_age_s=age)
+        return response
+
+
 class WebApp:
     """The WSGI callable: Slack's requests to Bolt, everything else to the status routes (`metrics=None`: no
     `/metrics`). `drain` lets lookups already acknowledged answer before the process exits:
@@ -68,7 +95,7 @@ class WebApp:
         pool: LookupPool | None = None,
         warm_up: Callable[[], None] = lambda: None,
     ) -> None:
-        self._app = app
+        self._slack = GatedRequestHandler(app)
         self._pool = pool
         self.warm_up = warm_up
         """gunicorn's post_worker_init hook calls it in the worker, once it serves (never before the fork:
@@ -89,36 +116,9 @@ class WebApp:
         if media_type(environ) not in (FORM, JSON):
             return _plain(start_response, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"{FORM} only\n")
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
-        sent_at = None if timestamp is None else whole_number(timestamp)
-        if timestamp is not None and sent_at is None:  # Bolt's int() would raise on it
+        if timestamp is not None and whole_number(timestamp) is None:  # Bolt's int() would raise on it
             return _plain(start_response, HTTPStatus.UNAUTHORIZED, "invalid request timestamp\n")
-        try:
-            body = environ["wsgi.input"].read(length).decode("utf-8") if length else ""
-        except UnicodeDecodeError:
-            return _plain(start_response, HTTPStatus.BAD_REQUEST, "body is not UTF-8\n")
-        if media_type(environ) == JSON and not is_event(body):
-            return _plain(start_response, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"{FORM}, or JSON events only\n")
-        request = bolt_request(body, environ)
-        if request is None:
-            return _plain(start_response, HTTPStatus.BAD_REQUEST, "unreadable body\n")
-        response = self._app.dispatch(request)
-        if response.status == HTTPStatus.UNAUTHORIZED:  # forged, or replayed: the age tells them apart
-            age = None if sent_at is None else round(time.time()) - sent_at
-            event(logger, "request_refused", reason="signature", timestamp_age_s=age)
-        return self._respond(start_response, response)
-
-    @staticmethod
-    def _respond(start_response: StartResponse, response: BoltResponse) -> list[bytes]:
-        body = response.body.encode("utf-8")
-        headers = [
-            (name, value)
-            for name, values in response.headers.items()
-            if name.lower() != "content-length"
-            for value in values
-        ]
-        status = HTTPStatus(response.status)
-        start_response(f"{status.value} {status.phrase}", [*headers, ("Content-Length", str(len(body)))])
-        return [body]
+        return self._slack(environ, start_response)
 
     def drain(self, timeout: float) -> int:
         """Wait up to `timeout` seconds for lookups in flight; how many are still running."""
