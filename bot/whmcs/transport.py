@@ -25,7 +25,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
 from bot.core.errors import WhmcsReplyTooLarge, WhmcsUnavailable
-from bot.core.php_output import json_reply
+from bot.core.php_output import ObjectHook, json_reply
+from bot.core.whmcs_replies import CreditRows
 from bot.settings import WhmcsSettings, shown_url
 from bot.telemetry.logs import event
 
@@ -211,14 +212,28 @@ def read_limited(response: requests.Response, limit: int) -> bytearray:
     return body
 
 
-def decode_reply(body: bytes | bytearray, status: int) -> object:
+def _credit_rows() -> ObjectHook:
+    return CreditRows().rows_hook
+
+
+ROW_HOOKS: dict[str, Callable[[], ObjectHook]] = {"GetCredits": _credit_rows}
+"""The actions whose rows are read as they are decoded, so that a long reply never exists as a dict per
+row (`CreditRows`)."""
+
+
+def decode_reply(
+    body: bytes | bytearray, status: int, hooks: Callable[[], ObjectHook] | None = None
+) -> object:
     """WHMCS's JSON whatever the HTTP status (login failures come as 403 with a JSON body).
 
     Numbers are parsed as Decimal so that no amount ever passes through float. PHP's own messages around
-    the JSON (`display_errors` on) are set aside and reported to `php_output`.
+    the JSON (`display_errors` on) are set aside and reported to `php_output`. A bytearray body is emptied
+    once it is text, so its bytes (up to WHMCS_MAX_REPLY_MB) are not held while the JSON is decoded.
     """
     text = body.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
-    reply = json_reply(text)
+    if isinstance(body, bytearray):
+        body.clear()
+    reply = json_reply(text, hooks)
     if reply is not None:
         if reply.php_message is not None:
             php_output.saw(reply.php_message)
@@ -342,7 +357,7 @@ class HttpTransport:
             len(body),
             (time.monotonic() - started) * 1000,
         )
-        return decode_reply(body, response.status_code)
+        return decode_reply(body, response.status_code, ROW_HOOKS.get(action))
 
 
 def redirect_target(location: str) -> str:
