@@ -201,9 +201,9 @@ def as_text(value: object) -> str:
 UNREADABLE_DESCRIPTION = "(description could not be read)"
 MAX_DATES_KEPT = 100_000
 """Distinct date texts remembered while reading one reply (about 6 MB at most)."""
-MAX_AMOUNTS_KEPT = 100_000
-"""Distinct amount texts remembered while reading one reply: rows of the same amount share one Decimal
-(about 100 bytes each, a fifth of a row)."""
+MAX_AMOUNTS_KEPT = 10_000
+"""Distinct amount texts remembered while reading one reply (about 1 MB at most): rows of the same amount
+share one Decimal, about 100 bytes each, a third of a row."""
 
 
 def readable(parse: Callable[[object, str], Parsed], value: object) -> Parsed | None:
