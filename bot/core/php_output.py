@@ -14,8 +14,10 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 _KINDS = (
     r"(?:PHP )?(?:Deprecated|Warning|Notice|Strict Standards|Parse error|Fatal error|"
@@ -49,21 +51,30 @@ def _shown(message: str) -> str:
     return plain if len(plain) <= MESSAGE_LIMIT else plain[: MESSAGE_LIMIT - 1] + "…"
 
 
-def json_reply(text: str) -> JsonReply | None:
+ObjectHook = Callable[[dict[str, Any]], object]
+"""What the decoder makes of each JSON object as it is decoded (json's `object_hook`)."""
+
+
+def json_reply(text: str, hooks: Callable[[], ObjectHook] | None = None) -> JsonReply | None:
     """The JSON of a body, PHP's messages around it set aside; None when the body is not that.
 
     `text` is the decoded body with surrounding whitespace and any byte-order mark already removed.
+    `hooks` gives a fresh object hook for each attempt at decoding (a failed first attempt must not leave
+    its count or its memory to the second).
     """
+    decoder = _DECODER if hooks is None else json.JSONDecoder(parse_float=Decimal, object_hook=hooks())
     try:
-        return JsonReply(_DECODER.decode(text))
+        return JsonReply(decoder.decode(text))
     except (ValueError, RecursionError):
         pass
+    if hooks is not None:
+        decoder = json.JSONDecoder(parse_float=Decimal, object_hook=hooks())
     messages: list[str] = []
     position = _skip_messages(text, 0, messages)
     if not text.startswith("{", position):
         return None
     try:
-        value, position = _DECODER.raw_decode(text, position)
+        value, position = decoder.raw_decode(text, position)
     except (ValueError, RecursionError):
         return None
     position = _skip_messages(text, position, messages)

@@ -110,6 +110,8 @@ def as_list(container: object, item_key: str) -> list[Any]:
         container = container[item_key]
         if container in (None, "", [], {}):
             return []
+    if type(container) is CreditEntry:  # a single row, read while decoding (CreditRows)
+        return [container]
     if isinstance(container, dict):
         if container and all(key.isascii() and key.isdigit() for key in container):
             return [container[key] for key in sorted(container, key=int)]
@@ -199,6 +201,9 @@ def as_text(value: object) -> str:
 UNREADABLE_DESCRIPTION = "(description could not be read)"
 MAX_DATES_KEPT = 100_000
 """Distinct date texts remembered while reading one reply (about 6 MB at most)."""
+MAX_AMOUNTS_KEPT = 10_000
+"""Distinct amount texts remembered while reading one reply (about 1 MB at most): rows of the same amount
+share one Decimal, about 100 bytes each, a third of a row."""
 
 
 def readable(parse: Callable[[object, str], Parsed], value: object) -> Parsed | None:
@@ -238,23 +243,46 @@ def _related(value: object) -> int:
     return related if related is not None and related > 0 else 0
 
 
-def credit_entries(rows: list[Any]) -> list[CreditEntry]:
-    """The rows of a GetCredits reply, every field read on its own: what cannot be read is None.
+CREDIT_FIELDS = frozenset({"id", "date", "description", "amount", "relid"})
+"""The fields of a GetCredits row."""
+_CONTAINER_KEYS = ("result", "credit")
+"""A JSON object with one of these is a reply or a list of rows, never a row (see CreditRows)."""
 
-    One pass with the common forms read inline (a reseller's log holds 50,000 rows); each field falls back
-    to the readers above. A date is read once per distinct text: a long log has many rows a day.
+
+class CreditRows:
+    """Reads the rows of one GetCredits reply into CreditEntry, each field on its own: what cannot be read
+    is None. A date and an amount are read once per distinct text: a long log has many rows a day, and
+    rows of the same amount then share one Decimal.
+
+    Also the `object_hook` of the JSON decoder (`rows_hook`): each row becomes its CreditEntry the moment
+    the decoder has built it, and its dict is dropped at once. A 200,000-entry reply otherwise held its
+    200,000 dicts (88 MB) beside the log being built from them; now only the log (and the reply's text)
+    are held while it is read (measured in README, How it works: a bounded reply). Which object is a row
+    cannot be told from its place while decoding, so the hook takes every object with a row's field and
+    neither `result` nor `credit`; `as_list`, `credit_entries` and `credit_log` read a CreditEntry
+    wherever they would have read that dict, so every shape gives the same log as through plain dicts.
     """
-    entries: list[CreditEntry] = []
-    dates: dict[str, date | None] = {}
-    for position, raw in enumerate(rows, start=1):
-        if type(raw) is not dict:
-            raise WhmcsUnexpectedReply(f"credit entry {position} is not an object")
+
+    def __init__(self) -> None:
+        self._dates: dict[str, date | None] = {}
+        self._amounts: dict[str, Decimal | None] = {}
+        self._made = 0
+
+    def rows_hook(self, raw: dict[str, Any]) -> object:
+        """A row decoded as its CreditEntry, numbered in the order decoded; any other object as it is."""
+        if "result" in raw or "credit" in raw or raw.keys().isdisjoint(CREDIT_FIELDS):
+            return raw
+        self._made += 1
+        return self.entry(raw, self._made)
+
+    def entry(self, raw: dict[str, Any], position: int) -> CreditEntry:
         get = raw.get
         text = get("description")
         description = (
             (html.unescape(text) if "&" in text else text) if type(text) is str else _entry_text(text)
         )
         day = get("date")
+        dates = self._dates
         if type(day) is not str:
             when = None
         elif day in dates:
@@ -263,17 +291,41 @@ def credit_entries(rows: list[Any]) -> list[CreditEntry]:
             when = readable(as_date, day)
             if len(dates) < MAX_DATES_KEPT:
                 dates[day] = when
+        value = get("amount")
+        amounts = self._amounts
+        if type(value) is not str:
+            amount = _entry_amount(value)
+        elif value in amounts:
+            amount = amounts[value]
+        else:
+            amount = _entry_amount(value)
+            if len(amounts) < MAX_AMOUNTS_KEPT:
+                amounts[value] = amount
         relid = get("relid")
-        entries.append(
-            CreditEntry(
-                _entry_id(get("id")),
-                when,
-                description,
-                _entry_amount(get("amount")),
-                invoice_id_for(relid if type(relid) is int and relid > 0 else _related(relid), description),
-                position,
-            )
+        return CreditEntry(
+            _entry_id(get("id")),
+            when,
+            description,
+            amount,
+            invoice_id_for(relid if type(relid) is int and relid > 0 else _related(relid), description),
+            position,
         )
+
+
+def credit_entries(rows: list[Any]) -> list[CreditEntry]:
+    """The rows of a GetCredits reply, as dicts or already read by `CreditRows.rows_hook`, numbered by
+    their place in the list (a row the hook numbered otherwise, as in a list that came as an object keyed
+    "1", "0", takes its place here)."""
+    entries: list[CreditEntry] = []
+    reader = CreditRows()
+    for position, raw in enumerate(rows, start=1):
+        kind = type(raw)
+        if kind is CreditEntry:
+            entries.append(raw if raw.position == position else raw._replace(position=position))
+        elif kind is dict:
+            entries.append(reader.entry(raw, position))
+        else:
+            raise WhmcsUnexpectedReply(f"credit entry {position} is not an object")
     return entries
 
 
@@ -283,5 +335,7 @@ def credit_log(reply: object, client_id: int) -> CreditLog:
     Only a reply that as a whole is not a credit log is refused (not an object, no result, a list of
     something other than objects); a row with a field that cannot be read is kept, that field None.
     """
+    if type(reply) is CreditEntry:  # an object with only a row's fields, read as a row while decoding
+        raise WhmcsUnexpectedReply("GetCredits answered without result=success or result=error")
     body = check_result(reply, "GetCredits", str(client_id))
     return CreditLog.of(client_id, credit_entries(as_list(body.get("credits"), "credit")))

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.core.credits import NO_FILTERS, CreditEntry, CreditLog, Filters, invoice_id_for, unreadable_note
 
@@ -136,3 +138,28 @@ def test_rows_without_a_date_or_id_sort_oldest() -> None:
         (None, date(2024, 1, 1)),
         (1, None),
     ]
+
+
+rows = st.lists(
+    st.builds(
+        CreditEntry,
+        st.one_of(st.none(), st.integers(0, 5)),
+        st.one_of(st.none(), st.sampled_from([date(2024, 1, 1), date(2024, 1, 2), date(2023, 12, 31)])),
+        st.sampled_from(["a", "b"]),
+        st.just(Decimal("1.00")),
+        st.none(),
+        st.integers(1, 50),
+    ),
+    max_size=30,
+)
+
+
+@given(rows)
+def test_the_log_is_newest_first_ties_on_id_then_kept_in_the_order_sent(entries: list[CreditEntry]) -> None:
+    """Two stable sorts (issue 13 §2) give the order of one sort on (date, id), undated and id-less rows
+    last, rows equal on both in the order WHMCS sent them."""
+
+    def key(entry: CreditEntry) -> tuple[date, int]:
+        return (entry.date or date.min, -1 if entry.id is None else entry.id)
+
+    assert CreditLog.of(1, entries).entries == tuple(sorted(entries, key=key, reverse=True))

@@ -17,8 +17,8 @@ from bot.core.errors import WhmcsError, WhmcsUnavailable
 from bot.core.slack_limits import message_problems
 from bot.core.views import CreditView
 from bot.core.whmcs_replies import credit_log
-from bot.whmcs.transport import decode_reply
-from tests.fakes.whmcs import credits_reply, flattened
+from bot.whmcs.transport import ROW_HOOKS, decode_reply
+from tests.fakes.whmcs import credits_reply, flattened, php_json
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -94,6 +94,29 @@ def test_nearly_right_credit_entries_give_a_log_that_renders_or_a_whmcs_error(
     assert log.total == sum(readable, Decimal(0))
     assert log.complete == (len(readable) == log.count)
     assert message_problems(credit_log_message(CreditView(log), AdminLinks("https://x"))) == []
+
+
+def parsed_body(body: bytes, hooks: Any) -> object:
+    try:
+        log = credit_log(decode_reply(body, 200, hooks), 3)
+    except WhmcsError as error:
+        return type(error), str(error)
+    return log
+
+
+@FUZZ
+@given(entries, st.sampled_from(["list", "documented", "object", "numbered"]))
+def test_rows_read_while_decoding_give_the_log_that_dicts_give(raw: list[dict[str, Any]], shape: str) -> None:
+    """Issue 13 §2: HttpTransport reads GetCredits rows as the JSON is decoded (CreditRows.rows_hook)."""
+    reply: dict[str, Any] = credits_reply(3, raw)
+    if shape == "documented":
+        reply = flattened(reply)
+    elif shape == "object":
+        reply["credits"] = {"credit": raw[0] if raw else {}}
+    elif shape == "numbered":
+        reply["credits"] = {"credit": {str(n): row for n, row in reversed(list(enumerate(raw)))}}
+    body = php_json(reply).encode()
+    assert parsed_body(body, ROW_HOOKS["GetCredits"]) == parsed_body(body, None)
 
 
 @FUZZ
