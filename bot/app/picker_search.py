@@ -51,7 +51,7 @@ class ClientSearch:
         self._store = store
         self._deadline = deadline
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="picker")
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a search done before its callback is added lands in this thread
         self._in_flight: dict[str, Future[list[Option]]] = {}
 
     def options(self, query: ClientQuery, admit: Admit) -> list[Option]:
