@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 
 from bot.serve.wsgi import WebApp, status_app
 from bot.telemetry.metrics import Metrics
@@ -59,12 +59,35 @@ def test_only_a_post_reaches_bolt_on_the_events_path() -> None:
     assert get(WebApp(bolt_app()), "/healthz")[0].status == "200 OK", "a web process that serves is healthy"
 
 
-def test_bolts_headers_are_kept_and_the_length_is_the_bodys() -> None:
+def post(
+    app: Any, body: bytes, content_type: str = "application/x-www-form-urlencoded"
+) -> tuple[Started, bytes]:
+    environ: dict[str, Any] = {
+        "PATH_INFO": "/slack/events",
+        "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    setup_testing_defaults(environ)
     started = Started()
-    response = BoltResponse(status=200, body="é", headers={"x-a": ["1", "2"], "Content-Length": "99"})
-    assert WebApp._respond(started, response) == ["é".encode()]
-    assert [h for h in started.headers if h[0] == "x-a"] == [("x-a", "1"), ("x-a", "2")]
-    assert [h for h in started.headers if h[0].lower() == "content-length"] == [("Content-Length", "2")]
+    answer: Iterable[bytes] = app(environ, started)
+    return started, b"".join(answer)
+
+
+def test_bolts_answer_reaches_wsgi_through_its_adapter_with_the_bodys_length() -> None:
+    started, body = post(WebApp(bolt_app()), b"command=%2Fcredits&text=42")
+    assert started.status == "401 Unauthorized", "unsigned: Bolt refused it"
+    assert [value for name, value in started.headers if name.lower() == "content-length"] == [str(len(body))]
+
+
+def test_a_body_the_gate_refuses_never_reaches_bolt() -> None:
+    started, body = post(WebApp(bolt_app()), b"text=\xff\xfe")
+    assert (started.status, body) == ("400 Bad Request", b"body is not UTF-8\n")
+    started, body = post(WebApp(bolt_app()), b'{"command": "/credits"}', "application/json")
+    assert started.status == "415 Unsupported Media Type", "JSON is for events only"
+    started, body = post(WebApp(bolt_app()), b'{"not": "a form"}')
+    assert (started.status, body) == ("400 Bad Request", b"unreadable body\n")
 
 
 def test_without_a_pool_there_is_nothing_to_drain() -> None:
