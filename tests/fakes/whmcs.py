@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -63,19 +64,27 @@ class Reply:
         return php_json(self.body).encode()
 
 
+BACKSLASHES_AND_QUOTE = re.compile(r'(\\+)"')
+
+
+def _hex_quote(match: re.Match[str]) -> str:
+    """An odd run of backslashes before a quote ends in the one json.dumps wrote to escape a quote inside a
+    string; an even run is escaped backslashes, and the quote the string's own end."""
+    run = match.group(1)
+    return run[:-1] + "\\u0022" if len(run) % 2 else match.group(0)
+
+
 def php_json(value: Any) -> str:
     """JSON as WHMCS's json_encode writes it: with JSON_HEX_TAG, _AMP, _APOS and _QUOT, and non-ASCII
-    characters as \\uXXXX (PHP's default). Decimals become strings, as WHMCS sends amounts."""
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{php_json(str(key))}:{php_json(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(php_json(item) for item in value) + "]"
-    if isinstance(value, str | Decimal):
-        text = json.dumps(str(value))[1:-1]  # every `"` here is escaped once, so `\"` is always a quote
-        for char, code in (("<", "003C"), (">", "003E"), ("&", "0026"), ("'", "0027")):
-            text = text.replace(char, f"\\u{code}")
-        return '"' + text.replace('\\"', "\\u0022") + '"'
-    return json.dumps(value)
+    characters as \\uXXXX (PHP's default). Decimals become strings, as WHMCS sends amounts.
+
+    Written by json.dumps in one go, then escaped: `<`, `>`, `&` and `'` only ever appear inside strings,
+    and quotes inside strings are told from the strings' own by the backslashes before them. A log of
+    200,000 entries encodes in about a second (a call per value took 7 s: the suite's costliest part)."""
+    text = json.dumps(value, separators=(",", ":"), default=str)
+    for char, code in (("<", "003C"), (">", "003E"), ("&", "0026"), ("'", "0027")):
+        text = text.replace(char, f"\\u{code}")
+    return BACKSLASHES_AND_QUOTE.sub(_hex_quote, text) if '\\"' in text else text
 
 
 def whmcs_stored(text: str) -> str:
