@@ -126,10 +126,11 @@ class LookupPool(Executor):
     forks (preload_app) and first used after, so its threads only ever start in the worker.
     """
 
-    def __init__(self, size: int, acknowledged: Acknowledged | None = None) -> None:
+    def __init__(self, size: int, acknowledged: Acknowledged | None = None, *, name: str = "lookup") -> None:
         if size < 1:
             raise ValueError("a lookup pool needs at least one thread")
         self.size = size
+        self.name = name
         self.acknowledged = acknowledged if acknowledged is not None else Acknowledged()
         self._queue: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         lock = threading.Lock()
@@ -158,16 +159,35 @@ class LookupPool(Executor):
             self._unfinished += 1
             self._queued += 1
             self._queue.put(work)
-            if self._queued > self._free and self._threads < self.size:
-                self._threads += 1
-                self._free += 1
-                self._owed += 1
-                self._wanted.notify()
-                if self._grower is None:
-                    self._grower = threading.Thread(target=self._grow, name="lookup-grower", daemon=True)
-                    self._grower.start()
+            if self._queued > self._free:
+                self._owe(1)
         future.add_done_callback(lambda _: self._finished())
         return future
+
+    def prestart(self, threads: int) -> None:
+        """Have `threads` threads (at most `size`) started ahead of need, without waiting for them.
+
+        A burst larger than any before it would otherwise find the pool short and wait while the grower
+        starts threads one at a time, each `Thread.start()` waiting for its thread to run while hundreds of
+        others want the interpreter; at a quiet start that costs milliseconds. Threads are never retired,
+        so a pool that has been up a while is this size anyway."""
+        with self._wanted:
+            if not self._closed:
+                self._owe(threads - self._threads)
+
+    def _owe(self, count: int) -> None:
+        """Count `count` more threads (within `size`) as started and free, and have the grower start them.
+        Called with the lock held."""
+        count = min(count, self.size - self._threads)
+        if count <= 0:
+            return
+        self._threads += count
+        self._free += count
+        self._owed += count
+        self._wanted.notify()
+        if self._grower is None:
+            self._grower = threading.Thread(target=self._grow, name=f"{self.name}-grower", daemon=True)
+            self._grower.start()
 
     def _grow(self) -> None:
         """Start the threads owed, one at a time. After shutdown it still starts those owed, so that the
@@ -178,7 +198,7 @@ class LookupPool(Executor):
                 if not self._owed:
                     return
                 self._owed -= 1
-                name = f"lookup_{len(self._workers)}"
+                name = f"{self.name}_{len(self._workers)}"
                 worker = threading.Thread(target=self._serve, name=name, daemon=True)
                 self._workers.append(worker)
             worker.start()

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from bot.app.lookup_pool import LookupPool
+from tests.waiting import until
 
 
 class ReleaseWhenDraining(logging.Handler):
@@ -152,3 +153,24 @@ def test_cancel_futures_cancels_what_no_thread_has_taken_and_the_rest_finishes()
     pool.shutdown(wait=True)
     assert first.result(0) == "done"
     assert pool.unfinished == 0
+
+
+def test_prestart_has_threads_started_ahead_of_work_within_the_size() -> None:
+    """Issue 15: the start has the threads a burst needs started before any work comes; `prestart` never
+    goes past the pool's size, and work then runs on those threads without another being started."""
+    pool = LookupPool(3, name="side")
+    pool.prestart(5)
+    until(lambda: {t.name for t in threading.enumerate()} >= {"side_0", "side_1", "side_2"}, "prestarted")
+    release = threading.Event()
+    futures = [pool.submit(lambda: release.wait(5) and threading.current_thread().name) for _ in range(3)]
+    release.set()
+    assert {future.result(5) for future in futures} <= {"side_0", "side_1", "side_2"}
+    pool.shutdown(wait=True)
+    assert not [t for t in threading.enumerate() if t.name.startswith("side_")]
+
+
+def test_prestart_after_shutdown_starts_nothing() -> None:
+    pool = LookupPool(2, name="closed")
+    pool.shutdown(wait=True)
+    pool.prestart(2)
+    assert not [t for t in threading.enumerate() if t.name.startswith("closed")]

@@ -4,6 +4,7 @@ whatever the server sends, over real HTTP (and TLS) against the loopback WHMCS."
 from __future__ import annotations
 
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -164,3 +165,23 @@ def test_a_reply_is_decoded_within_the_limit_while_another_call_runs(
             assert client.get_credits(8).total == 5
         with pytest.raises(WhmcsUnavailable):
             stuck.result()
+
+
+def test_calls_in_flight_share_one_deadline_thread(whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings) -> None:
+    """Issue 15: a WHMCS call starts no thread of its own for its deadline (a timer thread per call held
+    a burst's calls back behind their thread starts); one watcher thread serves every call in flight, and
+    a held call still ends at its deadline."""
+    whmcs.hold()
+    client = WhmcsClient(HttpTransport(limited(whmcs_settings), pool_size=4))
+    try:
+        with ThreadPoolExecutor(4) as callers:
+            calls = [callers.submit(client.get_credits, client_id) for client_id in (7, 8, 9, 10)]
+            assert whmcs.wait_for_calls(4) == 4
+            assert not [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+            assert [t.name for t in threading.enumerate()].count("whmcs-deadlines") == 1
+            for call in calls:
+                with pytest.raises(WhmcsUnavailable) as raised:
+                    call.result(timeout=DEADLINE + MARGIN)
+                assert raised.value.timed_out
+    finally:
+        whmcs.release()
