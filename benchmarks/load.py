@@ -7,6 +7,7 @@ warmed with a burst whose answers are awaited (idle memory after it), then sent 
 at once, each for a different client. Prints the tables and writes them, with a chart, to benchmarks/results/.
 
     python -m benchmarks.load [--bursts 1 40 200] [--whmcs-latencies 0.2 2] [--servers credits-bot ...]
+        [--no-presses | --presses-only] [--no-write]
 """
 
 from __future__ import annotations
@@ -105,10 +106,29 @@ class TimedSlack(FakeSlack):
 
     arrivals: dict[str, float] = field(default_factory=dict)
 
+    called: dict[str, list[float]] = field(default_factory=dict)
+
     def record_response(self, key: str, body: dict[str, Any]) -> None:
         with self.changed:
             self.arrivals.setdefault(key, time.monotonic())
         super().record_response(key, body)
+
+    def call(self, method: str, args: dict[str, Any], token: str) -> Any:
+        answer = super().call(method, args, token)
+        with self.changed:
+            self.called.setdefault(method, []).append(time.monotonic())
+            self.changed.notify_all()
+        return answer
+
+    def called_after(self, method: str, moment: float, deadline: float) -> float | None:
+        """When `method` was first answered after `moment`, waiting for it until `deadline`."""
+        with self.changed:
+            while time.monotonic() < deadline:
+                later = [at for at in self.called.get(method, []) if at > moment]
+                if later:
+                    return min(later)
+                self.changed.wait(deadline - time.monotonic())
+        return None
 
     def arrival_times(self, keys: Collection[str], deadline: float) -> dict[str, float]:
         """When each of `keys` was answered, waiting until all were or until `deadline`."""
@@ -354,7 +374,11 @@ def measure(
 
 @dataclass(frozen=True)
 class Press:
-    """A button under the answer of a BIG_LOG-entry log: seconds from the press to its answer, WHMCS calls."""
+    """A button under the answer of a BIG_LOG-entry log: seconds from the press to its answer, WHMCS calls.
+
+    The press is timed from the moment the generator sends the click; its end is the answer posted to the
+    response URL, and for Export CSV the file completed in the loopback Slack (its
+    `files.completeUploadExternal`, after the bytes were posted), whichever comes later."""
 
     button: str
     seconds: float
@@ -381,7 +405,15 @@ def measure_presses(env: dict[str, str], slack: TimedSlack, whmcs: FakeWhmcs) ->
             started = time.monotonic()
             reply = bot.click(button)
             page = bot.answer(reply, timeout=ANSWER_WAIT_SECONDS)
-            presses.append(Press(name, time.monotonic() - started, len(whmcs.calls) - calls))
+            ended = time.monotonic()
+            if action == "credits_export":
+                completed = slack.called_after(
+                    "files.completeUploadExternal", started, started + ANSWER_WAIT_SECONDS
+                )
+                if completed is None:
+                    raise SystemExit("Export CSV completed no upload in the loopback Slack")
+                ended = max(ended, completed)
+            presses.append(Press(name, ended - started, len(whmcs.calls) - calls))
             if name == "Older":
                 answer = page  # Newer is pressed on the second page
     return presses
@@ -690,8 +722,14 @@ def main() -> None:
     parser.add_argument(
         "--no-presses", action="store_true", help=f"skip the button presses on a {BIG_LOG:,}-entry log"
     )
+    parser.add_argument(
+        "--presses-only", action="store_true", help="only the button presses (no bursts, no parse)"
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the tables but leave benchmarks/results as it is"
+    )
     args = parser.parse_args()
-    servers = [server for server in SERVERS if server.key in args.servers]
+    servers = [] if args.presses_only else [server for server in SERVERS if server.key in args.servers]
 
     rows: list[Measurement] = []
     with TimedSlack() as slack, FakeWhmcs() as whmcs:
@@ -716,7 +754,7 @@ def main() -> None:
                     rows.append(measure(server, burst, latency, own_env, slack, whmcs, args.one_client))
                     print(f"measured {server.name}: {burst} at once, WHMCS {latency:g} s", flush=True)
         presses = [] if args.no_presses else measure_presses(env, slack, whmcs)
-    parse_ms = median_ms(whmcs_reply(BIG_LOG), 3)
+    parse_ms = None if args.presses_only else median_ms(whmcs_reply(BIG_LOG), 3)
 
     concurrency = str(args.bot_concurrency)
     if args.bot_concurrency == DEFAULT_CONCURRENCY:
@@ -741,11 +779,14 @@ def main() -> None:
         *issue_15_table(rows, presses, parse_ms),
         "",
     ]
+    print("\n" + "\n".join(report))
+    if args.no_write:
+        return
     RESULTS.mkdir(exist_ok=True)
     name = "load-one-client" if args.one_client else "load"
     (RESULTS / f"{name}.md").write_text("\n".join(report))
-    draw_chart(rows, servers, RESULTS / f"{name}.png")
-    print("\n" + "\n".join(report))
+    if rows:
+        draw_chart(rows, servers, RESULTS / f"{name}.png")
     print(f"wrote {name}.md and {name}.png in {RESULTS.relative_to(ROOT)}")
 
 

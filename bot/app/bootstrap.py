@@ -101,7 +101,7 @@ def build_services(
         audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
         limiter=shared.limiter,
         recent=shared.store,
-        views=ViewCache(clock),
+        views=ViewCache(clock, prepare=side_calls),
         slack=client,
         picker=picker,
         history=RecentLookups(shared.store, clock),
