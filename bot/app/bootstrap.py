@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot import settings as config
 from bot.app.create import create_app
-from bot.app.lookup_pool import LookupPool
+from bot.app.lookup_pool import Intake, LookupPool
 from bot.app.lookups import Lookups
 from bot.app.picker_search import ClientSearch
 from bot.app.services import Services
@@ -120,6 +120,8 @@ class ServedApp:
     pool: LookupPool
     warm_up: Callable[[], None]
     """Call once the process serves (after gunicorn's fork): `warm_up`."""
+    intake: Intake | None = None
+    """The acknowledgements the lookup pool lets go first (HTTP; Socket Mode has none)."""
 
     @property
     def exposed_metrics(self) -> Metrics | None:
@@ -149,9 +151,10 @@ def start_app(demo: bool, *, socket_mode: bool) -> ServedApp:
     client = slack_client(slack)
     metrics = Metrics()
     services = build_services(slack, whmcs, client, metrics)
-    pool = LookupPool(slack.lookup_threads, services.acknowledged)
+    intake = None if socket_mode else Intake()
+    pool = LookupPool(slack.lookup_threads, services.acknowledged, intake=intake)
     app = create_app(slack, services, socket_mode=socket_mode, pool=pool)
-    return ServedApp(slack, app, metrics, pool, partial(warm_up, slack, services, pool))
+    return ServedApp(slack, app, metrics, pool, partial(warm_up, slack, services, pool), intake)
 
 
 def warm_up(slack: SlackSettings, services: Services, pool: LookupPool) -> None:

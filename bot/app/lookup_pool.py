@@ -12,8 +12,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, ParamSpec, TypeVar
 
@@ -82,14 +83,90 @@ class Acknowledged:
         return len(owed)
 
 
-class _Work:
-    """One submitted call and the future that reports it."""
+YIELD_SECONDS = 1.0
+"""How long a lookup may wait for acknowledgements in progress before it runs anyway."""
+QUIET_SECONDS = 0.02
+"""How long no request must have been in the app before waiting lookups run: the event loop hands
+requests to the app one by one, and a gap of a few milliseconds between two is not the end of a burst."""
 
-    __slots__ = ("call", "future")
+
+class Intake:
+    """Slack's requests being acknowledged right now, so that lookups can let them go first.
+
+    The interpreter runs one thread at a time and shares itself evenly between those that want it: under a
+    burst, the lookups started by the first acknowledgements (each a WHMCS request built with `requests`,
+    a reply parsed, an answer rendered and posted) took most of it from the acknowledgements still to come.
+    Acknowledging is all of the burst's work that has a deadline (Slack's 3 s), and it is short; so a
+    lookup waits (`wait_quiet`) until no request has been in the app for QUIET_SECONDS, or YIELD_SECONDS
+    after it was accepted at most, whichever comes first. A lookup accepted while nothing arrives runs at
+    once.
+
+    The waiting lookups wait on one Event, set by one thread of the intake's own once the requests have
+    been quiet long enough: hundreds of lookups polling the count themselves cost more interpreter time
+    than they saved.
+    """
+
+    def __init__(
+        self,
+        yield_seconds: float = YIELD_SECONDS,
+        quiet_seconds: float = QUIET_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._yield = yield_seconds
+        self._quiet_seconds = quiet_seconds
+        self._clock = clock
+        self._changed = threading.Condition()
+        self._serving = 0
+        self._last_ended = float("-inf")
+        self._quiet = threading.Event()
+        self._quiet.set()
+        self._watcher: threading.Thread | None = None
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Around one request's acknowledgement."""
+        with self._changed:
+            self._serving += 1
+            self._quiet.clear()
+            if self._watcher is None:
+                self._watcher = threading.Thread(target=self._watch, name="intake-quiet", daemon=True)
+                self._watcher.start()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._serving -= 1
+                self._last_ended = self._clock()
+                if not self._serving:
+                    self._changed.notify()
+
+    def wait_quiet(self, accepted: float) -> None:
+        """Return once no request has been served for QUIET_SECONDS, or YIELD_SECONDS after `accepted`."""
+        self._quiet.wait(max(accepted + self._yield - self._clock(), 0.0))
+
+    def _watch(self) -> None:
+        """Set the Event once requests have been quiet for QUIET_SECONDS (the intake's own thread)."""
+        with self._changed:
+            while True:
+                if self._serving or self._quiet.is_set():
+                    self._changed.wait()
+                    continue
+                quiet_for = self._clock() - self._last_ended
+                if quiet_for >= self._quiet_seconds:
+                    self._quiet.set()
+                else:
+                    self._changed.wait(self._quiet_seconds - quiet_for)
+
+
+class _Work:
+    """One submitted call, the future that reports it, and when it was accepted."""
+
+    __slots__ = ("accepted", "call", "future")
 
     def __init__(self, future: Future[Any], call: Callable[[], Any]) -> None:
         self.future = future
         self.call = call
+        self.accepted = time.monotonic()
 
     def run(self, freed: Callable[[], None]) -> None:
         """Run the call unless cancelled; `freed()` comes before the future is done, so that whoever sees
@@ -126,11 +203,20 @@ class LookupPool(Executor):
     forks (preload_app) and first used after, so its threads only ever start in the worker.
     """
 
-    def __init__(self, size: int, acknowledged: Acknowledged | None = None, *, name: str = "lookup") -> None:
+    def __init__(
+        self,
+        size: int,
+        acknowledged: Acknowledged | None = None,
+        *,
+        name: str = "lookup",
+        intake: Intake | None = None,
+    ) -> None:
         if size < 1:
             raise ValueError("a lookup pool needs at least one thread")
         self.size = size
         self.name = name
+        self._intake = intake
+        """With an intake, each work waits for the acknowledgements in progress before it runs."""
         self.acknowledged = acknowledged if acknowledged is not None else Acknowledged()
         self._queue: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         lock = threading.Lock()
@@ -213,6 +299,8 @@ class LookupPool(Executor):
             with self._wanted:
                 self._queued -= 1
                 self._free -= 1
+            if self._intake is not None:
+                self._intake.wait_quiet(work.accepted)
             work.run(self._freed)
             del work
 

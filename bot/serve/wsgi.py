@@ -16,7 +16,7 @@ from prometheus_client import make_wsgi_app
 from slack_bolt import App, BoltResponse
 
 from bot.app.bootstrap import start_app
-from bot.app.lookup_pool import LookupPool
+from bot.app.lookup_pool import Intake, LookupPool
 from bot.core.numbers import whole_number
 from bot.serve.gate import (
     EVENTS_PATH,
@@ -67,9 +67,11 @@ class WebApp:
         metrics: Metrics | None = None,
         pool: LookupPool | None = None,
         warm_up: Callable[[], None] = lambda: None,
+        intake: Intake | None = None,
     ) -> None:
         self._app = app
         self._pool = pool
+        self._intake = intake
         self.warm_up = warm_up
         """gunicorn's post_worker_init hook calls it in the worker, once it serves (never before the fork:
         a thread started in the master would not exist in the worker)."""
@@ -101,7 +103,11 @@ class WebApp:
         request = bolt_request(body, environ)
         if request is None:
             return _plain(start_response, HTTPStatus.BAD_REQUEST, "unreadable body\n")
-        response = self._app.dispatch(request)
+        if self._intake is None:
+            response = self._app.dispatch(request)
+        else:
+            with self._intake.serving():
+                response = self._app.dispatch(request)
         if response.status == HTTPStatus.UNAUTHORIZED:  # forged, or replayed: the age tells them apart
             age = None if sent_at is None else round(time.time()) - sent_at
             event(logger, "request_refused", reason="signature", timestamp_age_s=age)
@@ -130,4 +136,4 @@ def create_application(demo: bool = False) -> WebApp:
     process with one line and exit status 2, before any port is bound.
     """
     served = start_app(demo, socket_mode=False)
-    return WebApp(served.app, served.exposed_metrics, served.pool, served.warm_up)
+    return WebApp(served.app, served.exposed_metrics, served.pool, served.warm_up, served.intake)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bot.app.lookup_pool import LookupPool
+from bot.app.lookup_pool import Intake, LookupPool
 from tests.waiting import until
 
 
@@ -174,3 +174,30 @@ def test_prestart_after_shutdown_starts_nothing() -> None:
     pool.shutdown(wait=True)
     pool.prestart(2)
     assert not [t for t in threading.enumerate() if t.name.startswith("closed")]
+
+
+def test_lookups_wait_for_the_acknowledgements_in_progress() -> None:
+    """Issue 15 §3: work accepted while a request is being acknowledged runs once no request is in the app
+    (acknowledgements go first), and work accepted when none is runs at once."""
+    intake = Intake(yield_seconds=30, quiet_seconds=0)
+    pool = LookupPool(2, intake=intake)
+    ran = threading.Event()
+    try:
+        with intake.serving():
+            pool.submit(ran.set)
+            assert not ran.wait(0.3), "ran while a request was being acknowledged"
+        assert ran.wait(5)
+        assert pool.submit(threading.current_thread).result(5) is not None
+    finally:
+        pool.drain(timeout=5)
+
+
+def test_a_lookup_waits_for_acknowledgements_a_bounded_time() -> None:
+    """However long requests keep arriving, a lookup runs YIELD_SECONDS after it was accepted at most."""
+    intake = Intake(yield_seconds=0.2, quiet_seconds=0)
+    pool = LookupPool(1, intake=intake)
+    try:
+        with intake.serving():
+            assert pool.submit(lambda: "ran").result(5) == "ran"
+    finally:
+        pool.drain(timeout=5)
