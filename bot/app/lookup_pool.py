@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -98,8 +99,8 @@ class Intake:
     a reply parsed, an answer rendered and posted) took most of it from the acknowledgements still to come.
     Acknowledging is all of the burst's work that has a deadline (Slack's 3 s), and it is short; so a
     lookup waits (`wait_quiet`) until no request has been in the app for QUIET_SECONDS, or YIELD_SECONDS
-    after it was accepted at most, whichever comes first. A lookup accepted while nothing arrives runs at
-    once.
+    after it was accepted at most, whichever comes first. A lookup accepted while nothing else arrives
+    (its own request the only one begun within QUIET_SECONDS) runs as soon as its acknowledgement is out.
 
     The waiting lookups wait on one Event, set by one thread of the intake's own once the requests have
     been quiet long enough: hundreds of lookups polling the count themselves cost more interpreter time
@@ -118,6 +119,8 @@ class Intake:
         self._changed = threading.Condition()
         self._serving = 0
         self._last_ended = float("-inf")
+        self._recent: deque[float] = deque()
+        """When the requests of the last QUIET_SECONDS began (as of the latest one)."""
         self._quiet = threading.Event()
         self._quiet.set()
         self._watcher: threading.Thread | None = None
@@ -127,6 +130,10 @@ class Intake:
         """Around one request's acknowledgement."""
         with self._changed:
             self._serving += 1
+            now = self._clock()
+            self._recent.append(now)
+            while self._recent[0] < now - self._quiet_seconds:
+                self._recent.popleft()  # the one just added stays
             self._quiet.clear()
             if self._watcher is None:
                 self._watcher = threading.Thread(target=self._watch, name="intake-quiet", daemon=True)
@@ -137,7 +144,13 @@ class Intake:
             with self._changed:
                 self._serving -= 1
                 self._last_ended = self._clock()
-                if not self._serving:
+                while self._recent and self._recent[0] < self._last_ended - self._quiet_seconds:
+                    self._recent.popleft()
+                if self._serving:
+                    pass
+                elif len(self._recent) <= 1:
+                    self._quiet.set()  # a request on its own, not a burst: nothing to wait for
+                else:
                     self._changed.notify()
 
     def wait_quiet(self, accepted: float) -> None:

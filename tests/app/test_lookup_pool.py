@@ -201,3 +201,23 @@ def test_a_lookup_waits_for_acknowledgements_a_bounded_time() -> None:
             assert pool.submit(lambda: "ran").result(5) == "ran"
     finally:
         pool.drain(timeout=5)
+
+
+def test_the_lookup_of_a_request_on_its_own_runs_as_soon_as_it_is_acknowledged() -> None:
+    """No quiet period is waited out after a lone request (a single command or button press): only a burst,
+    several requests begun within QUIET_SECONDS of each other, makes its lookups wait for it to pass (here
+    until the 1 s bound)."""
+    lone, burst = Intake(yield_seconds=30, quiet_seconds=30), Intake(yield_seconds=1, quiet_seconds=30)
+    lone_pool, burst_pool = LookupPool(1, intake=lone), LookupPool(1, intake=burst)
+    ran, burst_ran = threading.Event(), threading.Event()
+    try:
+        with lone.serving():
+            lone_pool.submit(ran.set)
+        assert ran.wait(5)
+        with burst.serving(), burst.serving():
+            burst_pool.submit(burst_ran.set)
+        assert not burst_ran.wait(0.3), "a burst's lookup ran before the quiet period"
+        assert burst_ran.wait(5)
+    finally:
+        lone_pool.drain(timeout=5)
+        burst_pool.drain(timeout=5)
