@@ -37,8 +37,8 @@ than that is not kept."""
 MAX_KEPT_LOOKUPS = 1_000
 """Lookups kept at once, however small their logs."""
 PREPARE_CSV_ENTRIES = 5_000
-"""Logs of at least this many entries have their CSV rows formatted as they are kept (about 110 bytes an
-entry while kept: at most about 22 MB over MAX_KEPT_ENTRIES); a smaller log formats in a few milliseconds
+"""Logs of at least this many entries have their CSV rows formatted as they are kept (about 120 bytes an
+entry while kept: at most about 24 MB over MAX_KEPT_ENTRIES); a smaller log formats in a few milliseconds
 when Export is pressed."""
 
 Viewer = tuple[str, str, int]
