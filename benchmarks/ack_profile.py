@@ -3,7 +3,7 @@
 Starts credits-bot as `benchmarks.load` does (loopback WHMCS and Slack), warms it, then records the
 worker with py-spy (`--threads`: every thread's stack, 100 samples a second) while a burst of signed
 `/credits` commands, each for a different client, is acknowledged and looked up. Prints the share of
-samples in the request threads (gunicorn's, which send the acknowledgements) against the rest (lookups,
+samples in the request threads (waitress's, which send the acknowledgements) against the rest (lookups,
 side calls, answers), within the request threads the share under each step that matters, and for both
 kinds the innermost frames of ours, Bolt's and gunicorn's that hold most samples; writes the collapsed
 stacks to benchmarks/results/ack-profile.txt for a flame graph. py-spy pauses the process for each
@@ -49,7 +49,9 @@ MARKERS = (
     ("logging", "logging/__init__.py"),
     ("the gate", "gate.py"),
 )
-OWN_FRAMES = r"\((bot|slack_bolt|slack_sdk|gunicorn)/"
+OWN_FRAMES = r"\((bot|slack_bolt|slack_sdk|gunicorn|waitress)/"
+REQUEST_THREAD = re.compile(r"ThreadWorker\.handle|\(waitress/task\.py")
+"""The request threads: gunicorn's gthread worker before issue 13, waitress's task threads since."""
 
 
 def innermost(stack: str) -> str:
@@ -67,7 +69,7 @@ def summarise(stacks: Path) -> list[str]:
     for line in stacks.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         count = int(count_text)
-        kind = "request" if "ThreadWorker.handle" in stack else "other"
+        kind = "request" if REQUEST_THREAD.search(stack) else "other"
         totals[kind] += count
         if kind != "request":
             elsewhere[innermost(stack)] += count

@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import settings as config
 from bot.app.create import create_app
-from bot.app.lookup_pool import LookupPool
+from bot.app.lookup_pool import Intake, LookupPool
 from bot.app.lookups import Lookups
 from bot.app.picker_search import ClientSearch
 from bot.app.services import Services
@@ -68,7 +68,7 @@ def build_services(
         probe_seconds = longest_call(whmcs.whmcs_timeout) + 1
         breaker = CredentialsBreaker(http, shared.logins, clock=clock, probe_seconds=probe_seconds)
         transport, status = breaker, WhmcsStatus(breaker.resumes_at)
-    side_calls = ThreadPoolExecutor(slack.lookup_threads, thread_name_prefix="whmcs-side")
+    side_calls = LookupPool(slack.lookup_threads, name="whmcs-side")
 
     def observe(action: str, seconds: float, error: WhmcsError | None) -> None:
         metrics.whmcs_call(action, seconds, error)
@@ -101,10 +101,11 @@ def build_services(
         audit=Auditor(audit_poster(client, slack.audit_channel), side_calls),
         limiter=shared.limiter,
         recent=shared.store,
-        views=ViewCache(clock),
+        views=ViewCache(clock, prepare=side_calls),
         slack=client,
         picker=picker,
         history=RecentLookups(shared.store, clock),
+        side_calls=side_calls,
         whmcs_status=status,
         metrics=metrics,
         close=close,
@@ -118,7 +119,9 @@ class ServedApp:
     metrics: Metrics
     pool: LookupPool
     warm_up: Callable[[], None]
-    """Call once the process serves (after gunicorn's fork): `Lookups.warm_up`."""
+    """Call once the process serves (after gunicorn's fork): `warm_up`."""
+    intake: Intake | None = None
+    """The acknowledgements the lookup pool lets go first (HTTP; Socket Mode has none)."""
 
     @property
     def exposed_metrics(self) -> Metrics | None:
@@ -148,6 +151,21 @@ def start_app(demo: bool, *, socket_mode: bool) -> ServedApp:
     client = slack_client(slack)
     metrics = Metrics()
     services = build_services(slack, whmcs, client, metrics)
-    pool = LookupPool(slack.lookup_threads, services.acknowledged)
+    intake = None if socket_mode else Intake()
+    pool = LookupPool(slack.lookup_threads, services.acknowledged, intake=intake)
     app = create_app(slack, services, socket_mode=socket_mode, pool=pool)
-    return ServedApp(slack, app, metrics, pool, services.lookups.warm_up)
+    return ServedApp(slack, app, metrics, pool, partial(warm_up, slack, services, pool), intake)
+
+
+def warm_up(slack: SlackSettings, services: Services, pool: LookupPool) -> None:
+    """As the process starts to serve: have BOT_CONCURRENCY lookup threads and as many side-call threads
+    started (as many lookups as can be at WHMCS at once, two calls each), then `Lookups.warm_up`.
+
+    The pools start their threads from a grower thread, one at a time; under a burst larger than any
+    before, each start waits for the interpreter behind hundreds of busy threads, and the lookups queued
+    behind those starts reached WHMCS a second or more late. Started now, while nothing else runs, they
+    cost milliseconds (idle RSS after a warm-up burst was 67 MB with BOT_CONCURRENCY 32 and with 200)."""
+    pool.prestart(slack.bot_concurrency)
+    if services.side_calls is not None:
+        services.side_calls.prestart(slack.bot_concurrency)
+    services.lookups.warm_up()

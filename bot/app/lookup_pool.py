@@ -12,8 +12,10 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, ParamSpec, TypeVar
 
@@ -82,14 +84,102 @@ class Acknowledged:
         return len(owed)
 
 
-class _Work:
-    """One submitted call and the future that reports it."""
+YIELD_SECONDS = 1.0
+"""How long a lookup may wait for acknowledgements in progress before it runs anyway."""
+QUIET_SECONDS = 0.02
+"""How long no request must have been in the app before waiting lookups run: the event loop hands
+requests to the app one by one, and a gap of a few milliseconds between two is not the end of a burst."""
 
-    __slots__ = ("call", "future")
+
+class Intake:
+    """Slack's requests being acknowledged right now, so that lookups can let them go first.
+
+    The interpreter runs one thread at a time and shares itself evenly between those that want it: under a
+    burst, the lookups started by the first acknowledgements (each a WHMCS request built with `requests`,
+    a reply parsed, an answer rendered and posted) took most of it from the acknowledgements still to come.
+    Acknowledging is all of the burst's work that has a deadline (Slack's 3 s), and it is short; so a
+    lookup waits (`wait_quiet`) until no request has been in the app for QUIET_SECONDS, or YIELD_SECONDS
+    after it was accepted at most, whichever comes first. A lookup accepted while nothing else arrives
+    (its own request the only one begun within QUIET_SECONDS) runs as soon as its acknowledgement is out.
+
+    The waiting lookups wait on one Event, set by one thread of the intake's own once the requests have
+    been quiet long enough: hundreds of lookups polling the count themselves cost more interpreter time
+    than they saved.
+    """
+
+    def __init__(
+        self,
+        yield_seconds: float = YIELD_SECONDS,
+        quiet_seconds: float = QUIET_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._yield = yield_seconds
+        self._quiet_seconds = quiet_seconds
+        self._clock = clock
+        self._changed = threading.Condition()
+        self._serving = 0
+        self._last_ended = float("-inf")
+        self._recent: deque[float] = deque()
+        """When the requests of the last QUIET_SECONDS began (as of the latest one)."""
+        self._quiet = threading.Event()
+        self._quiet.set()
+        self._watcher: threading.Thread | None = None
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Around one request's acknowledgement."""
+        with self._changed:
+            self._serving += 1
+            now = self._clock()
+            self._recent.append(now)
+            while self._recent[0] < now - self._quiet_seconds:
+                self._recent.popleft()  # the one just added stays
+            self._quiet.clear()
+            if self._watcher is None:
+                self._watcher = threading.Thread(target=self._watch, name="intake-quiet", daemon=True)
+                self._watcher.start()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._serving -= 1
+                self._last_ended = self._clock()
+                while self._recent and self._recent[0] < self._last_ended - self._quiet_seconds:
+                    self._recent.popleft()
+                if self._serving:
+                    pass
+                elif len(self._recent) <= 1:
+                    self._quiet.set()  # a request on its own, not a burst: nothing to wait for
+                else:
+                    self._changed.notify()
+
+    def wait_quiet(self, accepted: float) -> None:
+        """Return once no request has been served for QUIET_SECONDS, or YIELD_SECONDS after `accepted`."""
+        self._quiet.wait(max(accepted + self._yield - self._clock(), 0.0))
+
+    def _watch(self) -> None:
+        """Set the Event once requests have been quiet for QUIET_SECONDS (the intake's own thread)."""
+        with self._changed:
+            while True:
+                if self._serving or self._quiet.is_set():
+                    self._changed.wait()
+                    continue
+                quiet_for = self._clock() - self._last_ended
+                if quiet_for >= self._quiet_seconds:
+                    self._quiet.set()
+                else:
+                    self._changed.wait(self._quiet_seconds - quiet_for)
+
+
+class _Work:
+    """One submitted call, the future that reports it, and when it was accepted."""
+
+    __slots__ = ("accepted", "call", "future")
 
     def __init__(self, future: Future[Any], call: Callable[[], Any]) -> None:
         self.future = future
         self.call = call
+        self.accepted = time.monotonic()
 
     def run(self, freed: Callable[[], None]) -> None:
         """Run the call unless cancelled; `freed()` comes before the future is done, so that whoever sees
@@ -126,10 +216,20 @@ class LookupPool(Executor):
     forks (preload_app) and first used after, so its threads only ever start in the worker.
     """
 
-    def __init__(self, size: int, acknowledged: Acknowledged | None = None) -> None:
+    def __init__(
+        self,
+        size: int,
+        acknowledged: Acknowledged | None = None,
+        *,
+        name: str = "lookup",
+        intake: Intake | None = None,
+    ) -> None:
         if size < 1:
             raise ValueError("a lookup pool needs at least one thread")
         self.size = size
+        self.name = name
+        self._intake = intake
+        """With an intake, each work waits for the acknowledgements in progress before it runs."""
         self.acknowledged = acknowledged if acknowledged is not None else Acknowledged()
         self._queue: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         lock = threading.Lock()
@@ -158,16 +258,35 @@ class LookupPool(Executor):
             self._unfinished += 1
             self._queued += 1
             self._queue.put(work)
-            if self._queued > self._free and self._threads < self.size:
-                self._threads += 1
-                self._free += 1
-                self._owed += 1
-                self._wanted.notify()
-                if self._grower is None:
-                    self._grower = threading.Thread(target=self._grow, name="lookup-grower", daemon=True)
-                    self._grower.start()
+            if self._queued > self._free:
+                self._owe(1)
         future.add_done_callback(lambda _: self._finished())
         return future
+
+    def prestart(self, threads: int) -> None:
+        """Have `threads` threads (at most `size`) started ahead of need, without waiting for them.
+
+        A burst larger than any before it would otherwise find the pool short and wait while the grower
+        starts threads one at a time, each `Thread.start()` waiting for its thread to run while hundreds of
+        others want the interpreter; at a quiet start that costs milliseconds. Threads are never retired,
+        so a pool that has been up a while is this size anyway."""
+        with self._wanted:
+            if not self._closed:
+                self._owe(threads - self._threads)
+
+    def _owe(self, count: int) -> None:
+        """Count `count` more threads (within `size`) as started and free, and have the grower start them.
+        Called with the lock held."""
+        count = min(count, self.size - self._threads)
+        if count <= 0:
+            return
+        self._threads += count
+        self._free += count
+        self._owed += count
+        self._wanted.notify()
+        if self._grower is None:
+            self._grower = threading.Thread(target=self._grow, name=f"{self.name}-grower", daemon=True)
+            self._grower.start()
 
     def _grow(self) -> None:
         """Start the threads owed, one at a time. After shutdown it still starts those owed, so that the
@@ -178,7 +297,7 @@ class LookupPool(Executor):
                 if not self._owed:
                     return
                 self._owed -= 1
-                name = f"lookup_{len(self._workers)}"
+                name = f"{self.name}_{len(self._workers)}"
                 worker = threading.Thread(target=self._serve, name=name, daemon=True)
                 self._workers.append(worker)
             worker.start()
@@ -193,6 +312,8 @@ class LookupPool(Executor):
             with self._wanted:
                 self._queued -= 1
                 self._free -= 1
+            if self._intake is not None:
+                self._intake.wait_quiet(work.accepted)
             work.run(self._freed)
             del work
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.app.lookup_pool import Acknowledged
+from bot.app.lookup_pool import Acknowledged, LookupPool
 from bot.app.lookups import Lookups
 from bot.app.picker_search import ClientSearch
 from bot.app.view_cache import ViewCache
@@ -44,6 +44,9 @@ class Services:
     acknowledged: Acknowledged = field(default_factory=Acknowledged)
     recent: Store = field(default_factory=MemoryStore)
     views: ViewCache = field(default_factory=ViewCache)
+    side_calls: LookupPool | None = None
+    """The pool of client-details calls and audit posts (`build_services`), so that the start can have its
+    threads started ahead of the first burst."""
     close: Callable[[], None] = lambda: None
     """Shuts the side-call pool and closes the HTTP sessions, for whoever builds services more than once a
     process (the tests); a served process keeps its services until it exits."""

@@ -9,17 +9,25 @@ Kept per process, never in Redis: billing data stays in the memory of the proces
 press that reaches another process, or comes later, or after a restart, fetches again as before (the
 button still carries its whole state). Memory is bounded by the number of credit entries kept in all,
 the least recently used lookup going first.
+
+A big log's CSV rows are formatted once, in the background as it is kept (`PreparedCsv`), so that Export
+CSV only joins them: formatting 50,000 entries takes a quarter of a second or more, joining them a few
+milliseconds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.core.credits import CreditLog
+from bot.core.csv_export import CsvRows
 from bot.core.views import CreditView
 
 KEEP_SECONDS = 120.0
@@ -29,9 +37,34 @@ entries of one amount, as `benchmarks.hostile` sends, or each of its own, as `be
 and an amount are one object however many entries share it). A single log larger than that is not kept."""
 MAX_KEPT_LOOKUPS = 1_000
 """Lookups kept at once, however small their logs."""
+PREPARE_CSV_ENTRIES = 5_000
+"""Logs of at least this many entries have their CSV rows formatted as they are kept (about 120 bytes an
+entry while kept: at most about 24 MB over MAX_KEPT_ENTRIES); a smaller log formats in a few milliseconds
+when Export is pressed."""
 
 Viewer = tuple[str, str, int]
 """Who may be served a kept lookup: (team, person, client)."""
+
+
+class PreparedCsv:
+    """A kept log's CSV rows, formatted at most once, by whichever comes first: the background preparation
+    or an Export press (which then waits for the preparation already under way rather than repeating it)."""
+
+    def __init__(self, log: CreditLog) -> None:
+        self._log = log
+        self._lock = threading.Lock()
+        self._rows: CsvRows | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether the rows are formatted already."""
+        return self._rows is not None
+
+    def rows(self) -> CsvRows:
+        with self._lock:
+            if self._rows is None:
+                self._rows = CsvRows(self._log)
+            return self._rows
 
 
 @dataclass(frozen=True)
@@ -40,6 +73,10 @@ class Kept:
 
     view: CreditView
     fetched: float
+    csv: PreparedCsv = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "csv", PreparedCsv(self.view.log))
 
     @property
     def as_of(self) -> str:
@@ -50,7 +87,8 @@ class ViewCache:
     """`keep` what a lookup fetched for a viewer; `get` it back within KEEP_SECONDS, or None.
 
     Kept in the order fetched, so the oldest lookup is both the next to expire and the first to go when
-    the bounds are reached.
+    the bounds are reached. With `prepare`, a log of PREPARE_CSV_ENTRIES or more has its CSV rows formatted
+    on that executor as it is kept.
     """
 
     def __init__(
@@ -60,8 +98,10 @@ class ViewCache:
         seconds: float = KEEP_SECONDS,
         max_entries: int = MAX_KEPT_ENTRIES,
         max_lookups: int = MAX_KEPT_LOOKUPS,
+        prepare: Executor | None = None,
     ) -> None:
         self._clock = clock
+        self._prepare = prepare
         self._seconds = seconds
         self._max_entries = max_entries
         self._max_lookups = max_lookups
@@ -81,8 +121,12 @@ class ViewCache:
                 self._entries + size > self._max_entries or len(self._kept) >= self._max_lookups
             ):
                 self._drop(next(iter(self._kept)))
-            self._kept[viewer] = Kept(view, now)
+            kept = Kept(view, now)
+            self._kept[viewer] = kept
             self._entries += size
+        if self._prepare is not None and size >= PREPARE_CSV_ENTRIES:
+            with contextlib.suppress(RuntimeError):  # the pool is draining: the press formats them itself
+                self._prepare.submit(kept.csv.rows)
 
     def get(self, viewer: Viewer) -> Kept | None:
         with self._lock:
@@ -93,6 +137,14 @@ class ViewCache:
                 self._drop(viewer)  # fetched "in the future": the clock was set back
                 return None
             return kept
+
+    def csv_rows(self, viewer: Viewer, log: CreditLog) -> CsvRows:
+        """The CSV rows of `log`: those of the viewer's kept lookup when it kept this very log (formatted
+        once), else formatted now."""
+        kept = self.get(viewer)
+        if kept is not None and kept.view.log is log:
+            return kept.csv.rows()
+        return CsvRows(log)
 
     @property
     def entries(self) -> int:

@@ -10,7 +10,11 @@ from bot.serve.gate import WsgiApp
 
 
 class _ThreadingWsgiServer(ThreadingMixIn, WSGIServer):
+    """socketserver's listen backlog of 5 drops the connections of a burst (40 commands at once in the
+    tests), and the kernel retries a dropped one after 1, 3, 7... seconds: a minute lost, or a reset."""
+
     daemon_threads = True
+    request_queue_size = 128
 
 
 class _QuietRequests(WSGIRequestHandler):

@@ -18,7 +18,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 
 from bot.app.bootstrap import start_app
-from bot.app.lookup_pool import LookupPool
+from bot.app.lookup_pool import Intake, LookupPool
 from bot.core.numbers import whole_number
 from bot.serve.gate import (
     EVENTS_PATH,
@@ -94,9 +94,11 @@ class WebApp:
         metrics: Metrics | None = None,
         pool: LookupPool | None = None,
         warm_up: Callable[[], None] = lambda: None,
+        intake: Intake | None = None,
     ) -> None:
         self._slack = GatedRequestHandler(app)
         self._pool = pool
+        self._intake = intake
         self.warm_up = warm_up
         """gunicorn's post_worker_init hook calls it in the worker, once it serves (never before the fork:
         a thread started in the master would not exist in the worker)."""
@@ -118,7 +120,10 @@ class WebApp:
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
         if timestamp is not None and whole_number(timestamp) is None:  # Bolt's int() would raise on it
             return _plain(start_response, HTTPStatus.UNAUTHORIZED, "invalid request timestamp\n")
-        return self._slack(environ, start_response)
+        if self._intake is None:
+            return self._slack(environ, start_response)
+        with self._intake.serving():
+            return self._slack(environ, start_response)
 
     def drain(self, timeout: float) -> int:
         """Wait up to `timeout` seconds for lookups in flight; how many are still running."""
@@ -130,4 +135,4 @@ def create_application(demo: bool = False) -> WebApp:
     process with one line and exit status 2, before any port is bound.
     """
     served = start_app(demo, socket_mode=False)
-    return WebApp(served.app, served.exposed_metrics, served.pool, served.warm_up)
+    return WebApp(served.app, served.exposed_metrics, served.pool, served.warm_up, served.intake)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import heapq
+import itertools
 import logging
 import os
 import re
@@ -85,22 +87,23 @@ class Deadline:
 
     requests' timeout bounds each socket operation, not the call: a WHMCS that trickles its body a byte at a
     time, or a chunked body that never ends, never lets one read wait long enough to time out. So every socket
-    the action uses is watched (a duplicate of its descriptor is kept), and when the deadline passes a timer
-    shuts those sockets down: the blocked read returns at once, the action fails as a timeout and its
-    connection is dropped, not returned to the pool.
+    the action uses is watched (a duplicate of its descriptor is kept), and when the deadline passes the
+    process's one `DeadlineWatcher` shuts those sockets down: the blocked read returns at once, the action
+    fails as a timeout and its connection is dropped, not returned to the pool.
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, watcher: DeadlineWatcher | None = None) -> None:
         self.seconds = seconds
-        self._ends = time.monotonic() + seconds
+        self.ends = time.monotonic() + seconds
+        self._watcher = watcher if watcher is not None else deadlines
         self._lock = threading.Lock()
         self._watched: list[socket.socket] = []
         self.passed = False
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
+        self.settled = False
+        """Set when the action is over: the watcher then skips it."""
 
     def remaining(self) -> float:
-        return max(self._ends - time.monotonic(), 0.0)
+        return max(self.ends - time.monotonic(), 0.0)
 
     def watch(self, sock: socket.socket) -> None:
         """Shut `sock` down when the deadline passes (at once if it has). A duplicate descriptor, because
@@ -112,26 +115,82 @@ class Deadline:
             if self.passed:
                 _shut(copy)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
+        """The deadline passed: shut every watched socket, unless the action is over."""
         with self._lock:
+            if self.settled:
+                return
             self.passed = True
             for sock in self._watched:
                 _shut(sock)
 
     def __enter__(self) -> Self:
         _current.deadline = self
-        self._timer.start()
+        self._watcher.add(self)
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        self._timer.cancel()
         _current.deadline = None
         with self._lock:
+            self.settled = True
             for sock in self._watched:
                 sock.close()
             self._watched.clear()
+
+
+class DeadlineWatcher:
+    """One thread that expires every WHMCS action's Deadline when its time comes.
+
+    A timer thread per action (threading.Timer) started a thread for every WHMCS call, and
+    `Thread.start()` waits until the new thread has run: under a burst of 400 calls, with hundreds of
+    threads wanting the interpreter, those starts held the calls back by seconds before they reached
+    WHMCS. Here the deadlines wait in a heap, soonest first, and one daemon thread sleeps until the soonest.
+    Settled deadlines stay in the heap until their time and are then dropped unseen, so the heap holds at
+    most the calls of one WHMCS_TIMEOUT. The thread starts with the first deadline of a process (again in
+    a forked child, which has none of its parent's threads).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._due = threading.Condition()
+        self._heap: list[tuple[float, int, Deadline]] = []
+        self._counter = itertools.count()
+        self._thread: threading.Thread | None = None
+        os.register_at_fork(after_in_child=self._forget_parent)
+
+    def add(self, deadline: Deadline) -> None:
+        with self._due:
+            heapq.heappush(self._heap, (deadline.ends, next(self._counter), deadline))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="whmcs-deadlines", daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is deadline:
+                self._due.notify()
+
+    @property
+    def waiting(self) -> int:
+        """Deadlines in the heap, settled ones included until their time."""
+        with self._due:
+            return len(self._heap)
+
+    def _run(self) -> None:
+        while True:
+            with self._due:
+                while not self._heap or self._heap[0][0] > self._clock():
+                    self._due.wait(self._heap[0][0] - self._clock() if self._heap else None)
+                _, _, deadline = heapq.heappop(self._heap)
+            deadline.expire()
+
+    def _forget_parent(self) -> None:
+        self._due = threading.Condition()
+        self._heap = []
+        self._thread = None
+
+
+deadlines = DeadlineWatcher()
+"""The process's watcher, shared by every HttpTransport."""
 
 
 def _shut(sock: socket.socket) -> None:

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from bot.app.lookup_pool import LookupPool
+from bot.app.lookup_pool import Intake, LookupPool
+from tests.waiting import until
 
 
 class ReleaseWhenDraining(logging.Handler):
@@ -152,3 +153,71 @@ def test_cancel_futures_cancels_what_no_thread_has_taken_and_the_rest_finishes()
     pool.shutdown(wait=True)
     assert first.result(0) == "done"
     assert pool.unfinished == 0
+
+
+def test_prestart_has_threads_started_ahead_of_work_within_the_size() -> None:
+    """Issue 15: the start has the threads a burst needs started before any work comes; `prestart` never
+    goes past the pool's size, and work then runs on those threads without another being started."""
+    pool = LookupPool(3, name="side")
+    pool.prestart(5)
+    until(lambda: {t.name for t in threading.enumerate()} >= {"side_0", "side_1", "side_2"}, "prestarted")
+    release = threading.Event()
+    futures = [pool.submit(lambda: release.wait(5) and threading.current_thread().name) for _ in range(3)]
+    release.set()
+    assert {future.result(5) for future in futures} <= {"side_0", "side_1", "side_2"}
+    pool.shutdown(wait=True)
+    assert not [t for t in threading.enumerate() if t.name.startswith("side_")]
+
+
+def test_prestart_after_shutdown_starts_nothing() -> None:
+    pool = LookupPool(2, name="closed")
+    pool.shutdown(wait=True)
+    pool.prestart(2)
+    assert not [t for t in threading.enumerate() if t.name.startswith("closed")]
+
+
+def test_lookups_wait_for_the_acknowledgements_in_progress() -> None:
+    """Issue 15 §3: work accepted while a request is being acknowledged runs once no request is in the app
+    (acknowledgements go first), and work accepted when none is runs at once."""
+    intake = Intake(yield_seconds=30, quiet_seconds=0)
+    pool = LookupPool(2, intake=intake)
+    ran = threading.Event()
+    try:
+        with intake.serving():
+            pool.submit(ran.set)
+            assert not ran.wait(0.3), "ran while a request was being acknowledged"
+        assert ran.wait(5)
+        assert pool.submit(threading.current_thread).result(5) is not None
+    finally:
+        pool.drain(timeout=5)
+
+
+def test_a_lookup_waits_for_acknowledgements_a_bounded_time() -> None:
+    """However long requests keep arriving, a lookup runs YIELD_SECONDS after it was accepted at most."""
+    intake = Intake(yield_seconds=0.2, quiet_seconds=0)
+    pool = LookupPool(1, intake=intake)
+    try:
+        with intake.serving():
+            assert pool.submit(lambda: "ran").result(5) == "ran"
+    finally:
+        pool.drain(timeout=5)
+
+
+def test_the_lookup_of_a_request_on_its_own_runs_as_soon_as_it_is_acknowledged() -> None:
+    """No quiet period is waited out after a lone request (a single command or button press): only a burst,
+    several requests begun within QUIET_SECONDS of each other, makes its lookups wait for it to pass (here
+    until the 1 s bound)."""
+    lone, burst = Intake(yield_seconds=30, quiet_seconds=30), Intake(yield_seconds=1, quiet_seconds=30)
+    lone_pool, burst_pool = LookupPool(1, intake=lone), LookupPool(1, intake=burst)
+    ran, burst_ran = threading.Event(), threading.Event()
+    try:
+        with lone.serving():
+            lone_pool.submit(ran.set)
+        assert ran.wait(5)
+        with burst.serving(), burst.serving():
+            burst_pool.submit(burst_ran.set)
+        assert not burst_ran.wait(0.3), "a burst's lookup ran before the quiet period"
+        assert burst_ran.wait(5)
+    finally:
+        lone_pool.drain(timeout=5)
+        burst_pool.drain(timeout=5)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from bot.app.view_cache import ViewCache
+from bot.app.lookup_pool import LookupPool
+from bot.app.view_cache import PREPARE_CSV_ENTRIES, ViewCache
 from bot.core.credits import CreditEntry, CreditLog
+from bot.core.csv_export import credit_log_csv
 from bot.core.views import CreditView
 from tests.fakes.clock import FakeClock
 
@@ -61,3 +63,25 @@ def test_a_clock_set_back_serves_nothing_it_cannot_date() -> None:
     cache.keep(("T", "U", 1), view(1, 1))
     clock.advance(-10)
     assert cache.get(("T", "U", 1)) is None
+
+
+def test_a_big_log_has_its_csv_rows_formatted_once_as_it_is_kept() -> None:
+    """Issue 15: a log of PREPARE_CSV_ENTRIES or more is formatted on the `prepare` pool as it is kept;
+    Export then gets those very rows. A small log is not sent to the pool, and a log the cache does not
+    hold (another lookup of the client meanwhile) is formatted afresh."""
+    pool = LookupPool(1, name="prepare")
+    cache = ViewCache(FakeClock(), prepare=pool)
+    big, small = view(42, PREPARE_CSV_ENTRIES), view(7, 3)
+    cache.keep(("T", "U", 42), big)
+    cache.keep(("T", "U", 7), small)
+    pool.shutdown(wait=True)
+    assert pool.unfinished == 0
+    kept, kept_small = cache.get(("T", "U", 42)), cache.get(("T", "U", 7))
+    assert kept is not None and kept_small is not None
+    assert kept.csv.ready and not kept_small.csv.ready
+    prepared = cache.csv_rows(("T", "U", 42), big.log)
+    assert prepared is kept.csv.rows() and prepared.log is big.log
+    assert cache.csv_rows(("T", "U", 7), small.log).text() == credit_log_csv(small.log)
+    other = view(42, 2)
+    assert cache.csv_rows(("T", "U", 42), other.log).log is other.log
+    assert cache.csv_rows(("T", "U", 99), small.log).log is small.log

@@ -8,9 +8,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.core.credits import NO_FILTERS, CreditEntry, CreditLog, Filters
-from bot.core.csv_export import COLUMNS, credit_log_csv, csv_filename, neutralise
+from bot.core.csv_export import COLUMNS, CsvRows, credit_log_csv, csv_filename, encodable, neutralise
 
 
 @pytest.mark.parametrize(
@@ -68,3 +70,58 @@ def test_an_empty_log_is_the_header_alone() -> None:
 )
 def test_the_file_name_names_client_and_filters_without_spaces(filters: Filters, name: str) -> None:
     assert csv_filename(CreditLog.of(42, []), filters) == name
+
+
+def csv_writer_text(log: CreditLog) -> str:
+    """The export as the standard csv.writer writes it, the way the export was written before issue 15."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    for entry in log.entries:
+        writer.writerow(
+            (
+                "" if entry.id is None else entry.id,
+                "" if entry.date is None else entry.date.isoformat(),
+                neutralise(encodable(entry.description)),
+                "" if entry.amount is None else f"{entry.amount:f}",
+                entry.invoice_id or "",
+            )
+        )
+    return buffer.getvalue()
+
+
+entries = st.builds(
+    CreditEntry,
+    id=st.none() | st.integers(min_value=0, max_value=10**9),
+    date=st.none() | st.dates(),
+    description=st.text(alphabet=st.characters(codec=None) | st.sampled_from(',"\r\n=+-@\t\ud800')),
+    amount=st.none() | st.decimals(allow_nan=False, allow_infinity=False, places=None),
+    invoice_id=st.none() | st.integers(min_value=0, max_value=10**9),
+)
+
+
+@given(st.lists(entries, max_size=8))
+def test_rows_are_those_csv_writer_writes(rows: list[CreditEntry]) -> None:
+    """Issue 15 §4: the rows are formatted without csv.writer (once per kept log), to the same bytes."""
+    log = CreditLog(client_id=42, entries=tuple(rows))
+    assert credit_log_csv(log) == csv_writer_text(log)
+
+
+def test_a_filtered_export_picks_the_kept_rows_and_a_foreign_log_is_formatted_afresh() -> None:
+    """The rows of a kept log serve every filtered part of it; a log that is not its own is formatted anew."""
+    log = CreditLog.of(
+        42,
+        [CreditEntry(n, date(2024, 1, n), f'Top-up {n}, "{n}"', Decimal(n).scaleb(-2)) for n in range(1, 21)],
+    )
+    rows = CsvRows(log)
+    for filters in (
+        NO_FILTERS,
+        Filters(since=date(2024, 1, 5)),
+        Filters(last=3),
+        Filters(until=date(2024, 1, 2)),
+    ):
+        shown = filters.apply(log)
+        assert rows.text(shown) == csv_writer_text(shown)
+        assert rows.file(shown) == csv_writer_text(shown).encode()
+    other = CreditLog.of(7, [CreditEntry(1, date(2024, 1, 1), "Other", Decimal("1.00"))])
+    assert rows.text(other) == csv_writer_text(other)

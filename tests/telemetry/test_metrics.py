@@ -65,6 +65,11 @@ def test_lookups_in_flight_while_whmcs_is_slow(
 ) -> None:
     whmcs.queue(Reply({"result": "success", "credits": []}, delay=1), Reply({"result": "success"}, delay=3))
     with running_bot(slack, whmcs_settings.model_copy(update={"whmcs_timeout": 1.5})) as bot:
+        # A served process proves its credentials with its start's warm-up call; here a picker search does
+        # (GetClients), so that neither lookup's GetCredits is the one call that tries them while the other
+        # waits for it, and both are at WHMCS together.
+        bot.shortcut()
+        assert bot.suggest(bot.opened_view(), "jan").status == 200
         first, second = bot.command("42"), bot.command("43")
         assert whmcs.wait_for_calls(2, action="GetCredits") == 2, "both lookups are waiting on WHMCS"
         busy = scrape(bot.url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import platform
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -172,3 +173,23 @@ def test_with_glibc_large_buffers_get_their_own_mapping() -> None:
     """Issue 13 §2: several long replies at once fit in 512 MB only when their freed buffers go back to the
     system (measured: benchmarks/hostile.py large_logs); glibc accepts the setting."""
     assert map_large_buffers()
+
+
+def test_calls_in_flight_share_one_deadline_thread(whmcs: FakeWhmcs, whmcs_settings: WhmcsSettings) -> None:
+    """Issue 15: a WHMCS call starts no thread of its own for its deadline (a timer thread per call held
+    a burst's calls back behind their thread starts); one watcher thread serves every call in flight, and
+    a held call still ends at its deadline."""
+    whmcs.hold()
+    client = WhmcsClient(HttpTransport(limited(whmcs_settings), pool_size=4))
+    try:
+        with ThreadPoolExecutor(4) as callers:
+            calls = [callers.submit(client.get_credits, client_id) for client_id in (7, 8, 9, 10)]
+            assert whmcs.wait_for_calls(4) == 4
+            assert not [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+            assert [t.name for t in threading.enumerate()].count("whmcs-deadlines") == 1
+            for call in calls:
+                with pytest.raises(WhmcsUnavailable) as raised:
+                    call.result(timeout=DEADLINE + MARGIN)
+                assert raised.value.timed_out
+    finally:
+        whmcs.release()

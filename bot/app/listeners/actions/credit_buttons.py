@@ -42,7 +42,7 @@ from bot.core.blocks import (
     notice,
     summary_message,
 )
-from bot.core.csv_export import credit_log_csv, csv_filename
+from bot.core.csv_export import csv_filename
 from bot.core.messages import STALE_BUTTON
 from bot.core.outcomes import Outcome
 from bot.core.views import CreditView, ViewRef
@@ -129,7 +129,7 @@ def export_csv(services: Services, work: Work, ref: ViewRef) -> Answer:
         dm = services.slack.conversations_open(users=work.user_id)["channel"]["id"]
         services.slack.files_upload_v2(
             channel=dm,
-            content=credit_log_csv(shown),
+            content=services.views.csv_rows(work.viewer(ref.client_id), view.log).file(shown),
             filename=csv_filename(shown, ref.filters),
             title=f"Credit log of client #{ref.client_id}",
             initial_comment=(
