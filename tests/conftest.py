@@ -28,6 +28,23 @@ def pytest_runtest_makereport(
     return report
 
 
+LONGEST_FIRST = (
+    "tests/e2e/",
+    "tests/app/test_hostile_whmcs.py",
+    "tests/state/test_shared_state.py",
+    "tests/telemetry/test_metrics.py",
+    "tests/test_container.py",
+    "tests/core/test_fuzz_parsers.py",
+)
+"""The files of the longest tests (real processes, drains, a 200,000-entry log, fuzzing) run first: the
+workers take tests a few at a time in this order, so the long ones start at once on different workers
+instead of one of them finishing the run alone."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))
+
+
 @pytest.fixture(autouse=True)
 def _no_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Settings also read `.env`; tests run where none exists so that only what they set counts."""

@@ -74,7 +74,9 @@ class FakeSocketMode:
             "accepts_response_payload": True,
             "payload": form,
         }
+        # The bot may call itself connected a moment before this side has recorded the connection.
         with self.changed:
+            assert self.changed.wait_for(lambda: bool(self.connections), 10), "the bot is not connected"
             connection = self.connections[-1]
         connection.send(json.dumps(envelope))
         return envelope_id
