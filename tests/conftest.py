@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import ssl
 import subprocess
@@ -28,21 +29,51 @@ def pytest_runtest_makereport(
     return report
 
 
-LONGEST_FIRST = (
+LONGEST = (
+    "tests/e2e/test_socket_mode.py::test_sigterm_tells_the_people_whose_lookups_outlast_the_drain",
+    "tests/e2e/test_slow_clients.py::test_slow_and_idle_clients_do_not_delay_acknowledgements",
+    "tests/e2e/test_sigterm.py::test_sigterm_into_a_hundred_slow_lookups_tells_every_person",
+    "tests/state/test_shared_state.py::test_two_processes_share_one_limit_and_one_cache",
+    "tests/app/test_hostile_whmcs.py::test_a_log_of_200000_entries_answers_pages_and_exports",
+    "tests/telemetry/test_metrics.py::test_the_web_process_serves_metrics_only_when_enabled",
+)
+"""The longest tests (10 to 25 s each: drains, slow clients, real processes, a 200,000-entry log)."""
+HEAVY_FILES = (
     "tests/e2e/",
     "tests/app/test_hostile_whmcs.py",
     "tests/state/test_shared_state.py",
-    "tests/telemetry/test_metrics.py",
+    "tests/telemetry/",
     "tests/test_container.py",
     "tests/core/test_fuzz_parsers.py",
 )
-"""The files of the longest tests (real processes, drains, a 200,000-entry log, fuzzing) run first: the
-workers take tests a few at a time in this order, so the long ones start at once on different workers
-instead of one of them finishing the run alone."""
+"""The other tests that start processes or fuzz."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))
+    """Deal the long tests out so that each pytest-xdist worker starts with its share of them, the longest
+    first, and fills in with the quick ones: the `worksteal` scheduler hands each worker a contiguous part
+    of this order at the start. In the order they were collected, the long tests sat in one worker's part
+    and the others stole them late: the longest began 66 s into a 91 s run."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers < 2:
+        return
+    rank = {nodeid: place for place, nodeid in enumerate(LONGEST)}
+    heavy = sorted(
+        (item for item in items if item.nodeid in rank or item.nodeid.startswith(HEAVY_FILES)),
+        key=lambda item: rank.get(item.nodeid, len(rank)),
+    )
+    chosen = {id(item) for item in heavy}
+    light = [item for item in items if id(item) not in chosen]
+    parts: list[list[pytest.Item]] = [heavy[worker::workers] for worker in range(workers)]
+    left, sizes = len(items), []
+    for worker in range(workers):  # the sizes worksteal gives the parts: what is left, shared evenly
+        sizes.append(left // (workers - worker))
+        left -= sizes[-1]
+    for part, size in zip(parts, sizes, strict=True):
+        take = max(size - len(part), 0)
+        part.extend(light[:take])
+        del light[:take]
+    items[:] = [item for part in parts for item in part] + light
 
 
 @pytest.fixture(autouse=True)
