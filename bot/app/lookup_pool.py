@@ -146,11 +146,9 @@ class Intake:
                 self._last_ended = self._clock()
                 while self._recent and self._recent[0] < self._last_ended - self._quiet_seconds:
                     self._recent.popleft()
-                if self._serving:
-                    pass
-                elif len(self._recent) <= 1:
+                if not self._serving and len(self._recent) <= 1:
                     self._quiet.set()  # a request on its own, not a burst: nothing to wait for
-                else:
+                elif not self._serving:
                     self._changed.notify()
 
     def wait_quiet(self, accepted: float) -> None:
