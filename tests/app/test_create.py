@@ -11,25 +11,14 @@ import pytest
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
-from bot.app.bootstrap import build_services
 from bot.app.create import create_app
 from bot.app.lookup_pool import LookupPool
 from bot.app.services import Services
 from bot.settings import ConfigurationError
-from bot.slack.web_api import slack_client
-from bot.telemetry.metrics import Metrics
 from tests.fakes.slack import SIGNING_SECRET, FakeSlack
 from tests.slack_harness import ALICE, CHANNEL, signed_headers, slack_settings
 
 HELP = {"command": "/credits", "text": "help", "user_id": ALICE, "channel_id": CHANNEL, "team_id": "T1"}
-
-
-@pytest.fixture
-def services(slack: FakeSlack) -> Iterator[Services]:
-    settings = slack_settings(slack)
-    built = build_services(settings, None, slack_client(settings), Metrics())
-    yield built
-    built.close()
 
 
 @pytest.fixture

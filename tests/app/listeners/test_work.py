@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.app.bootstrap import build_services
 from bot.app.listeners.work import Work, finish, guarded, promise_answer, reply, start
 from bot.app.services import Services
 from bot.core.blocks import notice
 from bot.core.errors import ClientNotFound
 from bot.core.messages import RESTARTED
 from bot.core.outcomes import Outcome
-from bot.slack.web_api import slack_client
-from bot.telemetry.metrics import Metrics
 from tests.fakes.slack import FakeSlack
-from tests.slack_harness import slack_settings
 
 COMMAND = {
     "user_id": "U1",
@@ -31,14 +26,6 @@ COMMAND = {
     "response_url": "https://hooks.slack.com/commands/1",
     "trigger_id": "t1",
 }
-
-
-@pytest.fixture
-def services(slack: FakeSlack) -> Iterator[Services]:
-    settings = slack_settings(slack)
-    built = build_services(settings, None, slack_client(settings), Metrics())
-    yield built
-    built.close()
 
 
 def lines(caplog: pytest.LogCaptureFixture, name: str) -> list[dict[str, object]]:
