@@ -74,14 +74,13 @@ class CsvRows:
     def __init__(self, log: CreditLog) -> None:
         self.log = log
         self._rows = [_row(entry) for entry in log.entries]
-        self._header = self.HEADER
         self._position: dict[int, int] | None = None
 
     def text(self, shown: CreditLog | None = None) -> str:
         """The CSV of `shown` (the whole log when None), picked from these rows when its entries are this
         log's (Filters.apply keeps the entries themselves), else formatted afresh."""
         if shown is None or shown is self.log:
-            return self._header + "".join(self._rows)
+            return self.HEADER + "".join(self._rows)
         if self._position is None:
             self._position = {id(entry): index for index, entry in enumerate(self.log.entries)}
         position, rows, entries = self._position, self._rows, self.log.entries
@@ -91,7 +90,7 @@ class CsvRows:
             if index is None or entries[index] is not entry:
                 return CsvRows(shown).text()
             picked.append(rows[index])
-        return self._header + "".join(picked)
+        return self.HEADER + "".join(picked)
 
     def file(self, shown: CreditLog | None = None) -> bytes:
         """`text` as the UTF-8 bytes of the file."""

@@ -169,12 +169,6 @@ class DeadlineWatcher:
             elif self._heap[0][2] is deadline:
                 self._due.notify()
 
-    @property
-    def waiting(self) -> int:
-        """Deadlines in the heap, settled ones included until their time."""
-        with self._due:
-            return len(self._heap)
-
     def _run(self) -> None:
         while True:
             with self._due:
