@@ -14,6 +14,8 @@ import os
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable
 from types import FrameType
 from wsgiref.simple_server import WSGIServer
 
@@ -38,6 +40,10 @@ SIGNAL_POLL_SECONDS = 0.5
 """How often the main thread wakes while it waits for SIGTERM. The kernel may deliver the signal to any
 thread; Python runs its handler only in the main thread, and only once that thread runs again, which a
 wait without a timeout never does: the process then slept through SIGTERM until the platform's SIGKILL."""
+CLOSE_SECONDS = 5.0
+"""How long closing the socket may take before the drain goes on without it: slack_sdk's close joins its
+own threads with no timeout, and a Socket Mode worker once sat over a minute after SIGTERM in a loaded
+test run."""
 
 
 def connect(handler: SocketModeHandler, stop: threading.Event) -> bool:
@@ -65,6 +71,18 @@ def connect(handler: SocketModeHandler, stop: threading.Event) -> bool:
     return False
 
 
+def close_within(close: Callable[[], object], timeout: float = CLOSE_SECONDS) -> bool:
+    """Run `close` for at most `timeout` seconds; False, with a log line, when it had not finished (the
+    process then exits without waiting for the threads it left)."""
+    closing = threading.Thread(target=close, name="socket-close", daemon=True)
+    closing.start()
+    closing.join(timeout)
+    if closing.is_alive():
+        event(logger, "socket_close_slow", logging.WARNING, waited_s=timeout)
+        return False
+    return True
+
+
 def serve_status(routes: WsgiApp, port: int) -> WSGIServer:
     try:
         return start_server(routes, "0.0.0.0", port)
@@ -86,6 +104,7 @@ def run(demo: bool) -> int:
     signal.signal(signal.SIGINT, request_stop)
     status = None
     left = 0
+    closed = True
     try:
         if "port" in served.settings.model_fields_set:
             routes = status_app(handler.client.is_connected, served.exposed_metrics)
@@ -96,20 +115,22 @@ def run(demo: bool) -> int:
     except ConfigurationError as error:
         config.exit_with(error)
     finally:
-        handler.client.close()
-        left = served.pool.drain(graceful_timeout - DRAIN_MARGIN_SECONDS)
+        closing_started = time.monotonic()
+        closed = close_within(handler.client.close)
+        drain_seconds = graceful_timeout - DRAIN_MARGIN_SECONDS - (time.monotonic() - closing_started)
+        left = served.pool.drain(max(drain_seconds, 0.0))
         if status is not None:
             status.shutdown()
     event(logger, "socket_stopped")
-    if left:
+    if left or not closed:
         exit_now()
     return 0
 
 
 def exit_now() -> None:
-    """Exit 0 without waiting for the lookups the drain gave up on: their people have been told the bot
-    restarted, and the interpreter would otherwise join their threads until their WHMCS calls end (past
-    the platform's SIGKILL, 30 s after its SIGTERM)."""
+    """Exit 0 without waiting for the lookups the drain gave up on (their people have been told the bot
+    restarted) or for a socket that would not close: the interpreter would otherwise join their threads
+    until their WHMCS calls end, or forever (past the platform's SIGKILL, 30 s after its SIGTERM)."""
     for handler in logging.getLogger().handlers:
         handler.flush()
     sys.stdout.flush()

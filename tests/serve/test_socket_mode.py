@@ -16,7 +16,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot.app.bootstrap import build_services
 from bot.app.create import create_app
 from bot.app.lookup_pool import LookupPool
-from bot.serve.socket_mode import connect, serve_status
+from bot.serve.socket_mode import close_within, connect, serve_status
 from bot.serve.wsgi import status_app
 from bot.settings import ConfigurationError
 from bot.slack.token_errors import TOKEN_ERRORS
@@ -97,3 +97,16 @@ def test_a_status_port_in_use_is_a_configuration_error() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(ConfigurationError, match=rf"^cannot serve /healthz on PORT {port}: "):
             serve_status(status_app(lambda: True, None), port)
+
+
+def test_a_close_that_does_not_finish_is_given_up_on_with_a_line(caplog: pytest.LogCaptureFixture) -> None:
+    """slack_sdk's close joins its threads with no timeout: the stop goes on after CLOSE_SECONDS."""
+    released = threading.Event()
+    try:
+        assert not close_within(released.wait, timeout=0.05)
+    finally:
+        released.set()
+    assert [getattr(r, "fields", {}) for r in caplog.records if r.getMessage() == "socket_close_slow"] == [
+        {"waited_s": 0.05}
+    ]
+    assert close_within(lambda: None)
