@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.outbound import origin_environment
 from bot.settings import WhmcsSettings
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack import FakeSlack
@@ -113,19 +114,37 @@ def bot(slack: FakeSlack, whmcs_settings: WhmcsSettings) -> Iterator[BotUnderTes
 
 
 @pytest.fixture(scope="session")
-def self_signed_tls(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
-    """A server TLS context with a fresh self-signed certificate, which no client trusts."""
+def self_signed_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A fresh self-signed certificate for 127.0.0.1 and its key: no client trusts it unless told to
+    (REQUESTS_CA_BUNDLE naming the certificate)."""
     if shutil.which("openssl") is None:
         pytest.skip("openssl is not installed")
     folder: Path = tmp_path_factory.mktemp("tls")
     key, cert = folder / "key.pem", folder / "cert.pem"
     request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
     subprocess.run(
-        ["openssl", *request, "-keyout", str(key), "-out", str(cert)],
+        [
+            *("openssl", *request, "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
         check=True,
         capture_output=True,
         timeout=60,
     )
+    return cert, key
+
+
+@pytest.fixture(scope="session")
+def self_signed_tls(self_signed_certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    """A server TLS context with the self-signed certificate."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
+    context.load_cert_chain(*self_signed_certificate)
     return context
+
+
+@pytest.fixture(autouse=True)
+def _outbound_environment_read_afresh() -> Iterator[None]:
+    """The outbound sessions read proxies and CA bundles once per origin and process: a test that sets them
+    must not leave what it set to the next test that meets the same loopback port."""
+    yield
+    origin_environment.cache_clear()

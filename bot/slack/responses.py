@@ -2,7 +2,8 @@
 
 Bolt's `respond()` builds a new webhook client, and so a new TCP and TLS connection, for every answer. The
 bot answers every lookup this way, so it keeps its connections to Slack alive instead (one
-`requests.Session` with a pool of BOT_CONCURRENCY connections).
+`requests.Session` with a pool of BOT_CONCURRENCY connections, `bot.outbound`'s: the environment's proxy and
+certificate bundle are read once).
 
 An answer Slack did not take is tried again, within what Slack allows a response_url (5 uses in 30 minutes):
 a 5xx, a 429 or a connection that failed (refused, reset) is retried, at most RESPONSE_ATTEMPTS times in all,
@@ -13,6 +14,7 @@ stays on the lookup thread, so one answer takes at most about 3 times 10 s plus 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +24,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from bot.core.numbers import whole_number
+from bot.outbound import post, session_over
 from bot.settings import is_loopback_host
 
 RESPONSE_TIMEOUT_SECONDS = 10
@@ -52,31 +55,9 @@ def refusal_code(response: requests.Response) -> str | None:
     return None
 
 
-def keep_alive_session(pool_size: int) -> requests.Session:
-    """A session that keeps up to `pool_size` connections per host alive.
-
-    A custom certificate authority must be passed as `verify=` on each request: requests lets
-    REQUESTS_CA_BUNDLE in the environment override a session's own `verify`.
-    """
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers["User-Agent"] = "credits-bot"
-    return session
-
-
-def verify_with(ca_bundle: str | None) -> str | bool:
-    """`verify=` for requests: the given certificate authorities, else the system's."""
-    return ca_bundle if ca_bundle is not None else True
-
-
 class ResponseUrlPoster:
-    def __init__(
-        self, pool_size: int, ca_bundle: str | None = None, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
-        self._session = keep_alive_session(pool_size)
-        self._verify = verify_with(ca_bundle)
+    def __init__(self, pool_size: int, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._session = session_over(HTTPAdapter(pool_connections=2, pool_maxsize=pool_size))
         self._sleep = sleep
 
     def __call__(self, response_url: str, payload: dict[str, Any]) -> None:
@@ -100,9 +81,10 @@ class ResponseUrlPoster:
         self, response_url: str, payload: dict[str, Any], backoff: int
     ) -> tuple[str | None, int | None]:
         """What went wrong (None: delivered) and how long to wait before trying again (None: don't)."""
+        body = json.dumps(payload, allow_nan=False).encode()
         try:
-            response = self._session.post(
-                response_url, json=payload, timeout=RESPONSE_TIMEOUT_SECONDS, verify=self._verify
+            response = post(
+                self._session, response_url, body, "application/json", timeout=RESPONSE_TIMEOUT_SECONDS
             )
         except requests.ConnectionError as error:  # refused, reset, DNS, TLS, connect timeout: not delivered
             return type(error).__name__, backoff

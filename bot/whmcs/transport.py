@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Protocol, Self
+from urllib.parse import urlencode
 
 import requests
 import urllib3
@@ -30,12 +31,14 @@ from urllib3.util.retry import Retry
 from bot.core.errors import WhmcsReplyTooLarge, WhmcsUnavailable
 from bot.core.php_output import ObjectHook, json_reply
 from bot.core.whmcs_replies import CreditRows
+from bot.outbound import post, session_over
 from bot.settings import WhmcsSettings, shown_url
 from bot.telemetry.logs import event
 
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = (500, 502, 503, 504)
+FORM = "application/x-www-form-urlencoded"
 
 
 class Transport(Protocol):
@@ -371,10 +374,7 @@ class HttpTransport:
             raise_on_status=False,
         )
         adapter = _WatchedAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=retry)
-        self._session = requests.Session()
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
-        self._session.headers["User-Agent"] = "credits-bot"
+        self._session = session_over(adapter)
 
     def __call__(self, action: str, fields: dict[str, str]) -> object:
         if not self._slots.acquire(timeout=SLOT_WAIT_DEADLINES * self._deadline):
@@ -394,9 +394,11 @@ class HttpTransport:
     def _post(self, action: str, fields: dict[str, str], deadline: Deadline) -> object:
         started = time.monotonic()
         try:
-            response = self._session.post(
+            response = post(
+                self._session,
                 self._url,
-                data={"action": action, **self._credentials, **fields},
+                urlencode({"action": action, **self._credentials, **fields}).encode(),
+                FORM,
                 timeout=self._timeout,
                 allow_redirects=False,
                 stream=True,

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -63,9 +64,13 @@ def test_a_reply_that_never_finishes_ends_at_the_deadline(
     assert len(whmcs.calls) == 1, "a timed-out call is not retried"
 
 
-@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
-def test_the_deadline_holds_over_tls(self_signed_tls: ssl.SSLContext) -> None:
+def test_the_deadline_holds_over_tls(
+    self_signed_tls: ssl.SSLContext,
+    self_signed_certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Over TLS the watched socket is the one TLS wraps: shutting it down ends the TLS read too."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(self_signed_certificate[0]))
     server = FakeWhmcs()
     server.tls = self_signed_tls
     with server:
@@ -74,8 +79,6 @@ def test_the_deadline_holds_over_tls(self_signed_tls: ssl.SSLContext) -> None:
             whmcs_url=server.url, whmcs_identifier=IDENTIFIER, whmcs_secret=SECRET, whmcs_timeout=DEADLINE
         )
         transport = HttpTransport(settings)
-        transport._session.verify = False  # the throwaway certificate; what is tested is the deadline
-        transport._session.trust_env = False  # nor a CA bundle from the environment
         started = time.monotonic()
         with pytest.raises(WhmcsUnavailable) as raised:
             WhmcsClient(transport).get_credits(7)
