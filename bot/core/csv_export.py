@@ -10,7 +10,7 @@ allows `"\\ud800"`, UTF-8 cannot hold it) becomes U+FFFD, so the file can always
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from collections.abc import Sequence
 
 from bot.core.credits import CreditEntry, CreditLog, Filters
 
@@ -32,30 +32,35 @@ _NEEDS_QUOTES = frozenset(',"\r\n')
 """What makes csv's minimal quoting (its default dialect) quote a cell: a comma, a quote, a line end."""
 
 
-def _text_cell(text: str) -> str:
-    """A text cell as csv.writer's default dialect writes it, after `encodable` and `neutralise`."""
-    text = neutralise(text if text.isascii() else encodable(text))
-    if _NEEDS_QUOTES.isdisjoint(text):
-        return text
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _amount_cell(amount: Decimal | None) -> str:
-    """The amount as WHMCS holds it, never in exponent notation (`str` is the fast path; `f` when it would
-    write `1E+3` or `0E-8`)."""
-    if amount is None:
-        return ""
-    text = str(amount)
-    return format(amount, "f") if "E" in text else text
-
-
-def _row(entry: CreditEntry) -> str:
-    """One CSV line, as csv.writer's default dialect writes it: only the description can need quotes (the
-    other cells are digits, ISO dates and plain decimals)."""
-    return (
-        f"{'' if entry.id is None else entry.id},{'' if entry.date is None else entry.date.isoformat()},"
-        f"{_text_cell(entry.description)},{_amount_cell(entry.amount)},{entry.invoice_id or ''}\r\n"
-    )
+def _rows(entries: Sequence[CreditEntry]) -> list[str]:
+    """The CSV lines of `entries`, as csv.writer's default dialect writes them. Only the description can
+    need quotes (the other cells are digits, ISO dates and plain decimals): it is made `encodable`, then
+    `neutralise`d, then quoted if it holds a comma, a quote or a line end. The amount is as WHMCS holds
+    it, never in exponent notation (`str`, or `f` when that would write `1E+3` or `0E-8`). One loop with
+    the steps written out: a function call per cell cost a quarter of the time."""
+    lines: list[str] = []
+    append = lines.append
+    for entry in entries:
+        text = entry.description
+        if not text.isascii():
+            text = encodable(text)
+        if text.startswith(_FORMULA_STARTS):
+            text = "'" + text
+        if not _NEEDS_QUOTES.isdisjoint(text):
+            text = '"' + text.replace('"', '""') + '"'
+        amount = entry.amount
+        if amount is None:
+            written = ""
+        else:
+            written = str(amount)
+            if "E" in written:
+                written = format(amount, "f")
+        number, day = entry.id, entry.date
+        append(
+            f"{'' if number is None else number},{'' if day is None else day.isoformat()},"
+            f"{text},{written},{entry.invoice_id or ''}\r\n"
+        )
+    return lines
 
 
 class CsvRows:
@@ -73,7 +78,7 @@ class CsvRows:
 
     def __init__(self, log: CreditLog) -> None:
         self.log = log
-        self._rows = [_row(entry) for entry in log.entries]
+        self._rows = _rows(log.entries)
         self._position: dict[int, int] | None = None
 
     def text(self, shown: CreditLog | None = None) -> str:
