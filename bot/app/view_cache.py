@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.core.credits import CreditLog
-from bot.core.csv_export import CsvRows
+from bot.core.csv_export import CsvRows, csv_lines
 from bot.core.views import CreditView
 
 KEEP_SECONDS = 120.0
@@ -42,17 +42,30 @@ PREPARE_CSV_ENTRIES = 5_000
 entry while kept: at most about 24 MB over MAX_KEPT_ENTRIES); a smaller log formats in a few milliseconds
 when Export is pressed."""
 
+PREPARE_PIECE = 1_000
+"""Rows formatted at a time in the background: about 1.5 ms of interpreter time on 2 cores."""
+PAUSE_SECONDS = 0.001
+"""The background's pause between two pieces, in which other threads have the interpreter."""
+
 Viewer = tuple[str, str, int]
 """Who may be served a kept lookup: (team, person, client)."""
 
 
 class PreparedCsv:
-    """A kept log's CSV rows, formatted at most once, by whichever comes first: the background preparation
-    or an Export press (which then waits for the preparation already under way rather than repeating it)."""
+    """A kept log's CSV rows, formatted at most once: in the background, a piece at a time (`prepare`), or
+    by an Export press, which formats at once whatever the background has not reached yet.
+
+    The background pauses PAUSE_SECONDS after each piece of PREPARE_PIECE rows. Formatting is all
+    interpreter time, and a press pressed meanwhile (Older, Newer) waits for the interpreter after each of
+    its socket reads and writes: up to the interpreter's switch interval (5 ms) behind an unbroken
+    formatting, a few dozen times. In pieces of about 1.5 ms each, what a press waits is shorter and
+    the formatting finishes at most about twice as late.
+    """
 
     def __init__(self, log: CreditLog) -> None:
         self._log = log
         self._lock = threading.Lock()
+        self._lines: list[str] = []
         self._rows: CsvRows | None = None
 
     @property
@@ -60,10 +73,25 @@ class PreparedCsv:
         """Whether the rows are formatted already."""
         return self._rows is not None
 
+    def prepare(self) -> None:
+        """Format the rows in the background, a piece at a time."""
+        entries = self._log.entries
+        while True:
+            with self._lock:
+                if self._rows is not None:
+                    return
+                done = len(self._lines)
+                self._lines.extend(csv_lines(entries[done : done + PREPARE_PIECE]))
+                if len(self._lines) == len(entries):
+                    self._rows = CsvRows(self._log, self._lines)
+                    return
+            time.sleep(PAUSE_SECONDS)
+
     def rows(self) -> CsvRows:
         with self._lock:
             if self._rows is None:
-                self._rows = CsvRows(self._log)
+                self._lines.extend(csv_lines(self._log.entries[len(self._lines) :]))
+                self._rows = CsvRows(self._log, self._lines)
             return self._rows
 
 
@@ -126,7 +154,7 @@ class ViewCache:
             self._entries += size
         if self._prepare is not None and size >= PREPARE_CSV_ENTRIES:
             with contextlib.suppress(RuntimeError):  # the pool is draining: the press formats them itself
-                self._prepare.submit(kept.csv.rows)
+                self._prepare.submit(kept.csv.prepare)
 
     def get(self, viewer: Viewer) -> Kept | None:
         with self._lock:

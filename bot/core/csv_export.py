@@ -32,7 +32,7 @@ _NEEDS_QUOTES = frozenset(',"\r\n')
 """What makes csv's minimal quoting (its default dialect) quote a cell: a comma, a quote, a line end."""
 
 
-def _rows(entries: Sequence[CreditEntry]) -> list[str]:
+def csv_lines(entries: Sequence[CreditEntry]) -> list[str]:
     """The CSV lines of `entries`, as csv.writer's default dialect writes them. Only the description can
     need quotes (the other cells are digits, ISO dates and plain decimals): it is made `encodable`, then
     `neutralise`d, then quoted if it holds a comma, a quote or a line end. The amount is as WHMCS holds
@@ -76,9 +76,10 @@ class CsvRows:
 
     HEADER = ",".join(COLUMNS) + "\r\n"
 
-    def __init__(self, log: CreditLog) -> None:
+    def __init__(self, log: CreditLog, lines: list[str] | None = None) -> None:
+        """`lines`: the log's `csv_lines`, when they were formatted already (a piece at a time)."""
         self.log = log
-        self._rows = _rows(log.entries)
+        self._rows = csv_lines(log.entries) if lines is None else lines
         self._position: dict[int, int] | None = None
 
     def text(self, shown: CreditLog | None = None) -> str:

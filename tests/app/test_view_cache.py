@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from decimal import Decimal
 
 from bot.app.lookup_pool import LookupPool
-from bot.app.view_cache import PREPARE_CSV_ENTRIES, ViewCache
+from bot.app.view_cache import PREPARE_CSV_ENTRIES, PREPARE_PIECE, PreparedCsv, ViewCache
 from bot.core.credits import CreditEntry, CreditLog
 from bot.core.csv_export import credit_log_csv
 from bot.core.views import CreditView
@@ -85,3 +86,29 @@ def test_a_big_log_has_its_csv_rows_formatted_once_as_it_is_kept() -> None:
     other = view(42, 2)
     assert cache.csv_rows(("T", "U", 42), other.log).log is other.log
     assert cache.csv_rows(("T", "U", 99), small.log).log is small.log
+
+
+def test_csv_rows_formatted_in_pieces_are_the_whole_file() -> None:
+    """The background formats PREPARE_PIECE rows at a time; an Export press that comes first, or in the
+    middle, formats the rest itself: every way, the file is the log's CSV, each row once."""
+    log = CreditLog.of(
+        42,
+        [
+            CreditEntry(n, date(2024, 1, 1 + n % 28), f"=top-up, #{n}", Decimal(n) / 100, n or None)
+            for n in range(2 * PREPARE_PIECE + 17)
+        ],
+    )
+    whole = credit_log_csv(log)
+    in_the_background = PreparedCsv(log)
+    in_the_background.prepare()
+    assert in_the_background.ready and in_the_background.rows().text() == whole
+    pressed_first = PreparedCsv(log)
+    assert pressed_first.rows().text() == whole
+    pressed_first.prepare()  # the background finds the rows done and adds none
+    assert pressed_first.rows().text() == whole
+    racing = PreparedCsv(log)
+    background = threading.Thread(target=racing.prepare)
+    background.start()
+    pressed = racing.rows().text()
+    background.join(timeout=10)
+    assert pressed == whole and racing.rows().text() == whole
