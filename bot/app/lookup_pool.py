@@ -86,11 +86,12 @@ class Acknowledged:
 
 YIELD_SECONDS = 1.0
 """How long a lookup may wait for acknowledgements in progress before it runs anyway."""
-QUIET_SECONDS = 0.05
+QUIET_SECONDS = 0.02
 """How long no request must have been in the app before waiting lookups run: the event loop hands
 requests to the app one by one, and a gap of a few milliseconds between two is not the end of a burst.
-With 20 ms, lookups released in a gap of a 40-command burst pushed its last acknowledgements to 1.4 to
-2.1 times the bare floor in 7 runs; with 50 ms, 1.4 to 1.7 times in 4 (`benchmarks.load`)."""
+Not longer: a button pressed within this time of the previous press's request waits it out (50 ms
+brought a 40-command burst's last acknowledgements from 1.4-2.1x to 1.4-1.7x the bare floor, and Newer
+and Share pressed right after another press from 3-30 ms to 55 ms)."""
 
 
 class Intake:
