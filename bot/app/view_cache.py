@@ -75,24 +75,25 @@ class PreparedCsv:
 
     def prepare(self) -> None:
         """Format the rows in the background, a piece at a time."""
-        entries = self._log.entries
-        while True:
-            with self._lock:
-                if self._rows is not None:
-                    return
-                done = len(self._lines)
-                self._lines.extend(csv_lines(entries[done : done + PREPARE_PIECE]))
-                if len(self._lines) == len(entries):
-                    self._rows = CsvRows(self._log, self._lines)
-                    return
+        while not self._format(PREPARE_PIECE):
             time.sleep(PAUSE_SECONDS)
 
     def rows(self) -> CsvRows:
+        self._format(None)
+        assert self._rows is not None
+        return self._rows
+
+    def _format(self, piece: int | None) -> bool:
+        """Format the next `piece` rows (None: all that are left); whether every row is formatted now."""
         with self._lock:
             if self._rows is None:
-                self._lines.extend(csv_lines(self._log.entries[len(self._lines) :]))
-                self._rows = CsvRows(self._log, self._lines)
-            return self._rows
+                done = len(self._lines)
+                self._lines.extend(
+                    csv_lines(self._log.entries[done : None if piece is None else done + piece])
+                )
+                if len(self._lines) == len(self._log.entries):
+                    self._rows = CsvRows(self._log, self._lines)
+            return self._rows is not None
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,9 @@ class ResponseUrlPoster:
             parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(parts.hostname or ""))
         ):
             raise ResponseUrlError("response_url is not https")
+        body = json.dumps(payload, allow_nan=False).encode()
         for attempt in range(1, RESPONSE_ATTEMPTS + 1):
-            problem, wait = self._post(response_url, payload, RESPONSE_BACKOFF[min(attempt, 2) - 1])
+            problem, wait = self._post(response_url, body, RESPONSE_BACKOFF[min(attempt, 2) - 1])
             if problem is None:
                 return
             code = problem.partition(": ")[2] or None
@@ -77,11 +78,8 @@ class ResponseUrlPoster:
                 )
             self._sleep(wait)
 
-    def _post(
-        self, response_url: str, payload: dict[str, Any], backoff: int
-    ) -> tuple[str | None, int | None]:
+    def _post(self, response_url: str, body: bytes, backoff: int) -> tuple[str | None, int | None]:
         """What went wrong (None: delivered) and how long to wait before trying again (None: don't)."""
-        body = json.dumps(payload, allow_nan=False).encode()
         try:
             response = post(
                 self._session, response_url, body, "application/json", timeout=RESPONSE_TIMEOUT_SECONDS
